@@ -1,0 +1,87 @@
+# jupyter_edge.deploy: everything is set up by `make demo` or `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV       := $(CURDIR)/.venv
+BIN        := $(VENV)/bin
+BUILD      := $(CURDIR)/.build
+COLLECTION := $(BUILD)/installed/ansible_collections/jupyter_edge/deploy
+STAGE      := $(CURDIR)/scripts/stage.sh
+
+# Container scenarios run by `make test` (molecule/<name>); conda runs only
+# when an installer and a channel are reachable (see molecule/jupyter_conda).
+SCENARIOS ?= jupyter_systemd jupyter_cron
+
+export PATH := $(BIN):$(PATH)
+export JUPYTER_EDGE_CACHE ?= $(HOME)/.cache/jupyter-edge
+export ANSIBLE_COLLECTIONS_PATH := $(BUILD)
+export ANSIBLE_FORCE_COLOR := 0
+export PY_COLORS := 0
+export MOLECULE_NO_LOG := false
+
+.PHONY: help venv docker image collection lint unit molecule test demo demo-clean clean
+
+help:
+	@echo "make demo        deploy Jupyter into a throwaway local container and print how to log in"
+	@echo "make demo-clean  remove the demo container"
+	@echo "make test        everything CI runs: lint, unit tests, collection build, molecule scenarios"
+	@echo "make molecule SCENARIOS='jupyter_systemd'   selected container scenarios"
+
+$(BIN)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+docker:
+	@scripts/ensure-docker.sh
+
+image: docker
+	@scripts/build-base-image.sh
+
+# Build the tarball and install it the way users do; molecule converges from
+# the installed copy. A link of the source tree serves unit tests and playbooks.
+collection: venv
+	@mkdir -p $(BUILD)/dist $(BUILD)/ansible_collections/jupyter_edge
+	@ln -sfn $(CURDIR) $(BUILD)/ansible_collections/jupyter_edge/deploy
+	@rm -f $(BUILD)/dist/*.tar.gz
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+	$(BIN)/ansible-galaxy collection install --force -p $(BUILD)/installed $(BUILD)/dist/jupyter_edge-deploy-*.tar.gz
+	@test -f $(COLLECTION)/plugins/modules/jupyter_password.py
+	ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed $(BIN)/ansible-doc jupyter_edge.deploy.jupyter_password >/dev/null
+
+lint: venv
+	$(BIN)/yamllint --strict .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/ansible-lint
+
+unit: venv collection
+	$(BIN)/pytest -q tests/unit tests/integration
+
+molecule: venv image collection
+	@for s in $(SCENARIOS); do \
+	  $(STAGE) "molecule $$s" $(BIN)/molecule test -s $$s || exit 1; \
+	done
+
+test: export STAGE_LOG := $(BUILD)/stages.txt
+test:
+	@mkdir -p $(BUILD) && : >$(STAGE_LOG)
+	@$(STAGE) venv $(MAKE) --no-print-directory venv
+	@$(STAGE) lint $(MAKE) --no-print-directory lint
+	@$(STAGE) collection $(MAKE) --no-print-directory collection
+	@$(STAGE) unit $(MAKE) --no-print-directory unit
+	@$(STAGE) image $(MAKE) --no-print-directory image
+	@$(MAKE) --no-print-directory molecule
+	@echo; echo "Stage times:"; cat $(STAGE_LOG)
+
+demo: venv image collection
+	@scripts/demo.sh
+
+demo-clean: venv
+	@scripts/demo.sh clean
+
+clean:
+	rm -rf $(BUILD)

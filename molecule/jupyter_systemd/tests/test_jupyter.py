@@ -1,0 +1,121 @@
+"""The jupyter role, verified from inside its container as a user would see it.
+
+Shared by the jupyter_systemd and jupyter_cron scenarios; the supervisor comes
+from the scenario's inventory.
+"""
+
+import json
+
+import pytest
+from e2e.verify import Probe, converge_with, journal, restart_container, wait_until
+
+PORT = 8888
+URL = f"http://127.0.0.1:{PORT}/"
+
+
+@pytest.fixture(scope="module")
+def settings(host):
+    return host.ansible.get_variables()
+
+
+@pytest.fixture(scope="module")
+def probe(host, settings):
+    return Probe(host, URL, password=settings["jupyter_password"])
+
+
+def api_up(host):
+    return f"curl -fsS -o /dev/null {URL}api"
+
+
+def server_pid(host):
+    out = host.check_output(f"ss -ltnpH 'sport = :{PORT}'")
+    return int(out.split("pid=")[1].split(",")[0])
+
+
+def test_runs_as_unprivileged_user(host):
+    user = host.check_output(f"ps -o user= -p {server_pid(host)}").strip()
+    assert user == "jupyter"
+    assert host.user("jupyter").shell == "/usr/sbin/nologin"
+    assert host.file("/var/lib/jupyter/notebooks").user == "jupyter"
+
+
+def test_listens_on_loopback_only(host):
+    sockets = [s for s in host.socket.get_listening_sockets() if s.endswith(f":{PORT}")]
+    assert sockets == [f"tcp://127.0.0.1:{PORT}"]
+
+
+def test_password_hash_is_private_and_argon2(host, settings):
+    conf = host.file("/etc/jupyter/jupyter_server_config.json")
+    assert (conf.user, conf.group, conf.mode) == ("root", "jupyter", 0o640)
+    hashed = json.loads(conf.content_string)["PasswordIdentityProvider"]["hashed_password"]
+    assert hashed.startswith("argon2:$argon2id$")
+    assert settings["jupyter_password"] not in conf.content_string
+
+
+def test_unauthenticated_api_is_refused(probe):
+    seen = probe.run("unauth")
+    assert seen["kernels_status"] == 403, seen
+    assert seen["contents_status"] == 403, seen
+
+
+def test_login_with_password(probe):
+    seen = probe.run("login")
+    assert seen["auth_cookie_set"] and seen["api_status"] == 200, seen
+
+
+def test_wrong_password_is_refused(host):
+    seen = Probe(host, URL, password="not-the-password").run("login")
+    assert not seen["auth_cookie_set"] and seen["api_status"] == 403, seen
+
+
+def test_kernel_websocket_round_trip(host, probe):
+    seen = probe.run("kernel", "--code", "import os; print(os.getuid() != 0, 6*7)")
+    assert seen["stdout"] == "True 42\n", (seen, journal(host, "jupyter"))
+
+
+def test_supervised_and_enabled_at_boot(host, settings):
+    if settings["jupyter_supervisor"] == "systemd":
+        service = host.service("jupyter")
+        assert service.is_running and service.is_enabled
+        props = host.check_output("systemctl show jupyter -p Restart -p NoNewPrivileges -p ProtectSystem -p User")
+        assert "Restart=always" in props and "NoNewPrivileges=yes" in props
+        assert "ProtectSystem=strict" in props and "User=jupyter" in props
+    else:
+        assert "@reboot root /usr/local/lib/jupyter-edge/jupyter-ctl start" in host.file(
+            "/etc/cron.d/jupyter-edge-jupyter"
+        ).content_string
+        assert host.run("/usr/local/lib/jupyter-edge/jupyter-ctl status").rc == 0
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"jupyter_base_url": "notebook/"}, "jupyter_base_url is 'notebook/'"),
+        ({"jupyter_port": 70000}, "jupyter_port is 70000"),
+        ({"jupyter_install_method": "pip"}, "jupyter_install_method"),
+        ({"jupyter_supervisor": "runit"}, "jupyter_supervisor"),
+        ({"jupyter_password": ""}, "jupyter_password is empty"),
+    ],
+    ids=["base_url", "port", "install_method", "supervisor", "password"],
+)
+def test_bad_input_fails_before_any_change(host, bad, message):
+    before = host.check_output("sha256sum /etc/jupyter/*.py /etc/jupyter/*.json; ls -l --time-style=+%s /etc/jupyter")
+    pid = server_pid(host)
+    run = converge_with(bad)
+    assert run.returncode != 0
+    assert message in run.stdout, run.stdout[-3000:]
+    assert "changed=0" in run.stdout, run.stdout[-3000:]
+    assert host.check_output("sha256sum /etc/jupyter/*.py /etc/jupyter/*.json; ls -l --time-style=+%s /etc/jupyter") == before
+    assert server_pid(host) == pid
+
+
+def test_back_after_reboot(host, probe):
+    restart_container(host, wait_for=api_up(host))
+    seen = probe.run("kernel")
+    assert seen["stdout"] == "42\n", seen
+
+
+def test_no_secret_in_process_list_or_logs(host, settings):
+    password = settings["jupyter_password"]
+    assert password not in host.check_output("ps -eo args")
+    assert password not in host.run("journalctl --no-pager; cat /var/log/jupyter.log 2>/dev/null").stdout

@@ -1,0 +1,103 @@
+"""Shared verification helpers for every molecule scenario (testinfra side).
+
+The browser-like client, tests/e2e/probe.py, is copied into the container under
+test and run there with the system python3, so every check goes through the
+proxy exactly as a browser on that host would. Passwords travel through a
+root-only file, never on a command line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import time
+from pathlib import Path
+
+PROBE_SRC = Path(__file__).with_name("probe.py")
+PROBE_DST = "/usr/local/bin/jupyter-edge-probe"
+SECRET_DST = "/root/.jupyter-edge-probe-password"
+
+
+def container(host) -> str:
+    """Name of the docker container behind a testinfra host."""
+    return host.backend.name
+
+
+def docker(*args: str, stdin: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *args], input=stdin, capture_output=True, check=check, timeout=300)
+
+
+class Probe:
+    """Runs checks of tests/e2e/probe.py inside a container against a public URL."""
+
+    def __init__(self, host, url: str, password: str | None = None, cafile: str | None = None, insecure=False):
+        self.host = host
+        self.url = url
+        self.cafile = cafile
+        self.insecure = insecure
+        name = container(host)
+        docker("cp", str(PROBE_SRC), f"{name}:{PROBE_DST}")
+        if password is not None:
+            docker("exec", "-i", name, "sh", "-c", f"umask 077 && cat > {SECRET_DST}", stdin=password.encode())
+
+    def run(self, check: str, *args: str, origin: str | None = None, url: str | None = None, timeout: int = 120):
+        """Run one check; returns its JSON observations (raises with stderr on failure)."""
+        options = ["--url", url or self.url, "--timeout", "60"]
+        if origin:
+            options += ["--origin", origin]
+        if self.cafile:
+            options += ["--cafile", self.cafile]
+        if self.insecure:
+            options.append("--insecure")
+        command = " ".join(shlex.quote(a) for a in ["python3", PROBE_DST, *options, "--password-env", "PROBE_PW"])
+        command = f"PROBE_PW=$(cat {SECRET_DST} 2>/dev/null) timeout {timeout} {command} {shlex.join([check, *args])}"
+        result = self.host.run(command)
+        if result.rc != 0:
+            raise AssertionError(f"probe {check} failed (rc={result.rc}): {result.stdout} {result.stderr}")
+        return json.loads(result.stdout)
+
+
+def restart_container(host, wait_for: str | None = None, timeout: int = 120) -> None:
+    """Restart the container (a reboot, for the services in it) and wait for systemd."""
+    name = container(host)
+    docker("restart", name)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = docker("exec", name, "systemctl", "is-system-running", check=False).stdout.decode().strip()
+        if state in ("running", "degraded"):
+            break
+        time.sleep(1)
+    else:
+        raise AssertionError(f"{name} did not boot within {timeout} s")
+    if wait_for:
+        wait_until(host, wait_for, timeout)
+
+
+def wait_until(host, command: str, timeout: int = 120) -> None:
+    """Run a shell command in the container until it succeeds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if host.run(command).rc == 0:
+            return
+        time.sleep(1)
+    raise AssertionError(f"not true within {timeout} s: {command}")
+
+
+def journal(host, unit: str, lines: int = 50) -> str:
+    """The unit's recent journal, for failure messages."""
+    return host.run(f"journalctl -u {shlex.quote(unit)} -n {lines} --no-pager").stdout
+
+
+def converge_with(extra_vars: dict, playbook: str | None = None) -> subprocess.CompletedProcess:
+    """Run the scenario's converge playbook again with extra variables (bad-input tests)."""
+    scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
+    playbook = playbook or str(scenario / "converge.yml")
+    return subprocess.run(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], playbook, "-e", json.dumps(extra_vars)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ.copy(),
+    )

@@ -1,0 +1,260 @@
+"""The fake Cloudflare API answers like the real one: envelope, auth, validation, pagination, limits."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from fake_cloudflare import TEST_TOKEN, FakeCloudflare
+
+TESTS_DIR = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def server():
+    with FakeCloudflare() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake(server):
+    server.reset()
+    server.zone = server.add_zone("example.com")
+    return server
+
+
+def call(fake, method, path, body=None, headers=None, raw=False):
+    """(status, headers, parsed body) of one request to the fake."""
+    if headers is None:
+        headers = {"Authorization": f"Bearer {TEST_TOKEN}"}
+    data = json.dumps(body).encode() if body is not None else None
+    base = fake.url if not path.startswith("/__fake__") else fake.url.rsplit("/client/v4", 1)[0]
+    req = urllib.request.Request(base + path, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            status, resp_headers, text = resp.status, resp.headers, resp.read().decode()
+    except urllib.error.HTTPError as err:
+        status, resp_headers, text = err.code, err.headers, err.read().decode()
+    return status, resp_headers, text if raw else json.loads(text)
+
+
+def records_path(fake):
+    return f"/zones/{fake.zone}/dns_records"
+
+
+def test_envelope_and_zone_lookup(fake):
+    status, _, body = call(fake, "GET", "/zones?name=example.com")
+    assert status == 200
+    assert body["success"] is True and body["errors"] == [] and body["messages"] == []
+    assert [z["name"] for z in body["result"]] == ["example.com"]
+    assert body["result_info"] == {"page": 1, "per_page": 20, "count": 1, "total_count": 1, "total_pages": 1}
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "code", "chain"),
+    [
+        ({}, 400, 9106, None),
+        ({"Authorization": "Bearer "}, 400, 6003, 6111),
+        ({"Authorization": "Bearer wrong"}, 400, 1000, None),
+        ({"X-Auth-Email": "user@example.com", "X-Auth-Key": "short"}, 400, 6003, 6103),
+        ({"X-Auth-Email": "user@example.com", "X-Auth-Key": "f" * 37}, 403, 9103, None),
+    ],
+)
+def test_authentication_errors(fake, headers, status, code, chain):
+    got_status, _, body = call(fake, "GET", "/zones", headers=headers)
+    assert got_status == status
+    assert body["success"] is False and body["result"] is None
+    assert body["errors"][0]["code"] == code
+    if chain:
+        assert body["errors"][0]["error_chain"][0]["code"] == chain
+
+
+def test_global_key_and_token_verify(fake):
+    headers = {"X-Auth-Email": "user@example.com", "X-Auth-Key": fake.default_api_key}
+    assert call(fake, "GET", "/zones", headers=headers)[0] == 200
+    assert call(fake, "GET", "/user/tokens/verify")[2]["result"]["status"] == "active"
+
+
+def test_token_without_permission_gets_10000(fake):
+    fake.add_token("read-only", permissions={"zone:read", "dns:read"})
+    headers = {"Authorization": "Bearer read-only"}
+    assert call(fake, "GET", records_path(fake), headers=headers)[0] == 200
+    status, _, body = call(fake, "POST", records_path(fake), {"type": "A", "name": "a", "content": "192.0.2.1"}, headers)
+    assert (status, body["errors"][0]["code"]) == (403, 10000)
+
+
+def test_unknown_zone_id(fake):
+    status, _, body = call(fake, "GET", "/zones/0123/dns_records")
+    assert (status, body["errors"][0]["code"]) == (404, 7003)
+
+
+def test_create_normalises_name_and_forces_ttl_of_proxied(fake):
+    status, _, body = call(
+        fake, "POST", records_path(fake), {"type": "A", "name": "WWW", "content": "192.0.2.1", "proxied": True, "ttl": 300}
+    )
+    assert status == 200
+    record = body["result"]
+    assert (record["name"], record["ttl"], record["proxied"], record["proxiable"]) == ("www.example.com", 1, True, True)
+    assert "zone_id" not in record and "zone_name" not in record  # removed by Cloudflare in 2025
+
+
+def test_aaaa_stored_compressed(fake):
+    body = call(fake, "POST", records_path(fake), {"type": "AAAA", "name": "v6", "content": "2001:DB8:0:0::1"})[2]
+    assert body["result"]["content"] == "2001:db8::1"
+
+
+@pytest.mark.parametrize(
+    ("record", "code"),
+    [
+        ({"type": "A", "name": "a", "content": "300.1.1.1"}, 9005),
+        ({"type": "AAAA", "name": "a", "content": "192.0.2.1"}, 9005),
+        ({"type": "TXT", "name": "a", "content": "x", "proxied": True}, 9004),
+        ({"type": "A", "name": "a", "content": "192.0.2.1", "ttl": 30}, 1004),
+        ({"type": "MX", "name": "a", "content": "mail.example.com"}, 1004),
+        ({"type": "A", "name": "a", "content": "192.0.2.1", "tags": ["bad tag"]}, 1004),
+        ({"type": "A", "name": "x" * 64, "content": "192.0.2.1"}, 1004),
+    ],
+)
+def test_record_validation(fake, record, code):
+    status, _, body = call(fake, "POST", records_path(fake), record)
+    assert status == 400
+    assert body["errors"][0]["code"] == code
+    if code == 1004:
+        assert body["errors"][0]["error_chain"]
+    assert fake.list_records("example.com") == []
+
+
+def test_record_conflicts(fake):
+    fake.add_record("example.com", type="A", name="a", content="192.0.2.1")
+    fake.add_record("example.com", type="CNAME", name="c", content="target.example.net")
+    cases = [
+        ({"type": "A", "name": "a", "content": "192.0.2.1"}, 81057),
+        ({"type": "CNAME", "name": "a", "content": "x.example.net"}, 81053),
+        ({"type": "A", "name": "c", "content": "192.0.2.2"}, 81054),
+    ]
+    for record, code in cases:
+        status, _, body = call(fake, "POST", records_path(fake), record)
+        assert (status, body["errors"][0]["code"]) == (400, code)
+
+
+def test_update_patch_delete(fake):
+    record = fake.add_record("example.com", type="A", name="a", content="192.0.2.1", ttl=300)
+    path = f"{records_path(fake)}/{record['id']}"
+    assert call(fake, "PATCH", path, {"ttl": 600})[2]["result"]["ttl"] == 600
+    put = call(fake, "PUT", path, {"type": "A", "name": "a", "content": "192.0.2.9"})[2]["result"]
+    assert (put["content"], put["ttl"], put["id"]) == ("192.0.2.9", 1, record["id"])
+    assert call(fake, "DELETE", path)[2]["result"] == {"id": record["id"]}
+    status, _, body = call(fake, "DELETE", path)
+    assert (status, body["errors"][0]["code"]) == (404, 81044)
+
+
+def test_srv_and_caa_content_from_data(fake):
+    srv = {"type": "SRV", "name": "_sip._tcp", "data": {"priority": 10, "weight": 5, "port": 5060, "target": "sip.example.com"}}
+    result = call(fake, "POST", records_path(fake), srv)[2]["result"]
+    assert (result["content"], result["priority"]) == ("5 5060 sip.example.com", 10)
+    caa = {"type": "CAA", "name": "@", "data": {"flags": 0, "tag": "issue", "value": "letsencrypt.org"}}
+    assert call(fake, "POST", records_path(fake), caa)[2]["result"]["content"] == '0 issue "letsencrypt.org"'
+
+
+def test_list_filters_and_pagination(fake):
+    fake.set_per_page_max(2)
+    for i in range(5):
+        fake.add_record("example.com", type="A", name="multi", content=f"192.0.2.{i + 1}")
+    fake.add_record("example.com", type="TXT", name="multi", content="other")
+    seen = []
+    for page in (1, 2, 3):
+        body = call(fake, "GET", f"{records_path(fake)}?type=A&name=multi.example.com&per_page=100&page={page}")[2]
+        assert body["result_info"] == {
+            "page": page,
+            "per_page": 2,
+            "count": 2 if page < 3 else 1,
+            "total_count": 5,
+            "total_pages": 3,
+        }
+        seen += [r["content"] for r in body["result"]]
+    assert seen == [f"192.0.2.{i}" for i in range(1, 6)]
+
+
+def test_zone_settings(fake):
+    path = f"/zones/{fake.zone}/settings"
+    listed = call(fake, "GET", path)[2]["result"]
+    assert {"id": "ssl", "value": "flexible", "editable": True, "modified_on": None} in listed
+    assert call(fake, "PATCH", f"{path}/ssl", {"value": "strict"})[2]["result"]["value"] == "strict"
+    items = [{"id": "always_use_https", "value": "on"}, {"id": "min_tls_version", "value": "1.2"}]
+    assert [s["value"] for s in call(fake, "PATCH", path, {"items": items})[2]["result"]] == ["on", "1.2"]
+    assert fake.zone_settings("example.com")["min_tls_version"] == "1.2"
+    status, _, body = call(fake, "PATCH", path, {"items": [{"id": "ssl", "value": "full"}, {"id": "ssl", "value": "bad"}]})
+    assert (status, body["errors"][0]["code"]) == (400, 1007)
+    assert fake.zone_settings("example.com")["ssl"] == "strict"  # all or nothing
+    assert call(fake, "GET", f"{path}/nonsense")[2]["errors"][0]["code"] == 1006
+
+
+def test_forced_failures_and_rate_limit(fake):
+    fake.fail_next(status=429, count=2, retry_after=3)
+    for _ in range(2):
+        status, headers, body = call(fake, "GET", "/zones")
+        assert (status, headers["Retry-After"], body["errors"][0]["code"]) == (429, "3", 971)
+    assert call(fake, "GET", "/zones")[0] == 200
+    fake.fail_next(status=502, body="html", retry_after=None)
+    status, headers, text = call(fake, "GET", "/zones", raw=True)
+    assert status == 502 and "Retry-After" not in headers and text.startswith("<html>")
+    fake.set_rate_limit(2, window=60, retry_after=7)
+    assert [call(fake, "GET", "/zones")[0] for _ in range(3)] == [200, 200, 429]
+    status, headers, _ = call(fake, "GET", "/zones")
+    assert headers["Retry-After"] == "7" and "Ratelimit-Policy" in headers
+
+
+def test_request_log(fake):
+    fake.clear_requests()
+    call(fake, "GET", "/zones?name=example.com")
+    call(fake, "POST", records_path(fake), {"type": "TXT", "name": "t", "content": "hello"})
+    assert [(r["method"], r["status"]) for r in fake.api_requests()] == [("GET", 200), ("POST", 200)]
+    assert fake.writes()[0]["body"]["content"] == "hello"
+    assert fake.api_requests()[0]["query"] == {"name": "example.com"}
+
+
+def test_control_endpoints(fake):
+    assert call(fake, "POST", "/__fake__/zones", {"name": "other.org"}, headers={})[0] == 200
+    record = {"zone": "other.org", "type": "A", "name": "www", "content": "192.0.2.7"}
+    assert call(fake, "POST", "/__fake__/records", record, headers={})[0] == 200
+    call(fake, "POST", "/__fake__/fail", {"status": 503, "count": 1}, headers={})
+    state = call(fake, "GET", "/__fake__/state", headers={})[2]
+    assert state["records"]["other.org"][0]["name"] == "www.other.org"
+    assert state["settings"]["other.org"]["ssl"] == "flexible"
+    assert state["requests"] == []  # control calls are not logged
+    assert call(fake, "GET", "/zones")[0] == 503
+
+
+def test_runs_as_a_module(tmp_path):
+    state_file = tmp_path / "fake.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fake_cloudflare", "--port", "0", "--zone", "example.com", "--state-file", str(state_file)],
+        cwd=TESTS_DIR,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        for _ in range(100):
+            if state_file.exists():
+                break
+            time.sleep(0.05)
+        state = json.loads(state_file.read_text())
+        assert state["pid"] == proc.pid and state["url"].startswith("http://127.0.0.1:")
+        req = urllib.request.Request(
+            state["url"] + "/zones?name=example.com", headers={"Authorization": f"Bearer {state['token']}"}
+        )
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            assert json.load(resp)["result"][0]["name"] == "example.com"
+        shutdown = urllib.request.Request(state["url"].replace("/client/v4", "/__fake__/shutdown"), method="POST")
+        urllib.request.urlopen(shutdown, timeout=5).close()
+        assert proc.wait(timeout=10) == 0
+        assert not state_file.exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
