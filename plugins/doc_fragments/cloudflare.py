@@ -12,7 +12,7 @@ class ModuleDocFragment:
 options:
   api_token:
     description:
-      - Cloudflare API token, sent as C(Authorization: Bearer).
+      - "Cloudflare API token, sent as C(Authorization: Bearer)."
       - Used when set, even if O(account_api_key) is set too.
       - If not set, the E(CLOUDFLARE_TOKEN) environment variable is used.
       - The token needs the permission Zone Read, and DNS Write for records or

@@ -119,7 +119,6 @@ class CloudflareClient:
         self.log = log or (lambda msg: None)
         self.sleep = sleep or time.sleep
         self.request_count = 0
-        self.history = []  # "METHOD /path" of every HTTP request made, retries included
         self._http = Request(http_agent="jupyter_edge.deploy-cloudflare", follow_redirects="none")
         self._tls = None  # made once: loading the CA store costs more than a request
 
@@ -196,7 +195,6 @@ class CloudflareClient:
         attempt = 0
         while True:
             attempt += 1
-            self.history.append(what)
             status, headers, text = self._send(method, url, data)
             if not (status in (408, 429) or status >= 500):
                 break

@@ -28,7 +28,7 @@ description:
     records of that name and type (more only if the list has more than 100 records and so more than one
     page). Creating or updating adds 1, and each deletion 1. The number is returned as RV(api_requests)."
   - Input is validated before any request is sent.
-version_added: 1.0.0
+version_added: 0.1.0
 author:
   - jupyter_edge.deploy contributors
 extends_documentation_fragment:
@@ -54,7 +54,8 @@ options:
     description:
       - Name of the record, relative to O(zone) (V(www)) or fully qualified (V(www.example.com), with or
         without a trailing dot). V(@) is the zone apex.
-      - A name with a trailing dot must be inside O(zone).
+      - A name with a trailing dot must be inside O(zone); a name without one that does not end with
+        O(zone) is taken as relative to it.
       - For O(type=SRV) this is the name after C(_service._proto).
     type: str
     default: '@'
@@ -117,7 +118,7 @@ options:
     choices: [issue, issuewild, iodef]
   comment:
     description:
-      - Comment on the record. Left as it is when not set; V('') removes it.
+      - Comment on the record. Left as it is when not set; an empty string removes it.
     type: str
   tags:
     description:

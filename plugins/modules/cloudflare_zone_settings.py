@@ -18,7 +18,7 @@ description:
     The number is returned as RV(api_requests)."
   - Input is validated before any request, and every setting is checked against the zone (known and
     editable on its plan) before anything is written.
-version_added: 1.0.0
+version_added: 0.1.0
 author:
   - jupyter_edge.deploy contributors
 extends_documentation_fragment:

@@ -11,18 +11,18 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import secrets
 import subprocess
 import time
 from pathlib import Path
 
 PROBE_SRC = Path(__file__).with_name("probe.py")
 PROBE_DST = "/usr/local/bin/jupyter-edge-probe"
-SECRET_DST = "/root/.jupyter-edge-probe-password"
 
 
 def container(host) -> str:
     """Name of the docker container behind a testinfra host."""
-    return host.backend.name
+    return host.backend.host
 
 
 def docker(*args: str, stdin: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess:
@@ -37,10 +37,12 @@ class Probe:
         self.url = url
         self.cafile = cafile
         self.insecure = insecure
+        # Each probe keeps its password in its own root-only file in the container.
+        self.secret = f"/root/.jupyter-edge-probe-{secrets.token_hex(4)}"
         name = container(host)
         docker("cp", str(PROBE_SRC), f"{name}:{PROBE_DST}")
         if password is not None:
-            docker("exec", "-i", name, "sh", "-c", f"umask 077 && cat > {SECRET_DST}", stdin=password.encode())
+            docker("exec", "-i", name, "sh", "-c", f"umask 077 && cat > {self.secret}", stdin=password.encode())
 
     def run(self, check: str, *args: str, origin: str | None = None, url: str | None = None, timeout: int = 120):
         """Run one check; returns its JSON observations (raises with stderr on failure)."""
@@ -52,7 +54,7 @@ class Probe:
         if self.insecure:
             options.append("--insecure")
         command = " ".join(shlex.quote(a) for a in ["python3", PROBE_DST, *options, "--password-env", "PROBE_PW"])
-        command = f"PROBE_PW=$(cat {SECRET_DST} 2>/dev/null) timeout {timeout} {command} {shlex.join([check, *args])}"
+        command = f"PROBE_PW=$(cat {self.secret} 2>/dev/null) timeout {timeout} {command} {shlex.join([check, *args])}"
         result = self.host.run(command)
         if result.rc != 0:
             raise AssertionError(f"probe {check} failed (rc={result.rc}): {result.stdout} {result.stderr}")
@@ -91,13 +93,14 @@ def journal(host, unit: str, lines: int = 50) -> str:
 
 
 def converge_with(extra_vars: dict, playbook: str | None = None) -> subprocess.CompletedProcess:
-    """Run the scenario's converge playbook again with extra variables (bad-input tests)."""
+    """Run the scenario's converge playbook again with extra variables (bad-input tests); output in .stdout."""
     scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
     playbook = playbook or str(scenario / "converge.yml")
     return subprocess.run(
         ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], playbook, "-e", json.dumps(extra_vars)],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # Ansible reports task errors on stderr
         text=True,
         timeout=600,
-        env=os.environ.copy(),
+        env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
     )

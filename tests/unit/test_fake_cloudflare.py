@@ -35,9 +35,9 @@ def call(fake, method, path, body=None, headers=None, raw=False):
         headers = {"Authorization": f"Bearer {TEST_TOKEN}"}
     data = json.dumps(body).encode() if body is not None else None
     base = fake.url if not path.startswith("/__fake__") else fake.url.rsplit("/client/v4", 1)[0]
-    req = urllib.request.Request(base + path, data=data, method=method, headers=headers)
+    req = urllib.request.Request(base + path, data=data, method=method, headers=headers)  # noqa: S310 (http://127.0.0.1)
     try:
-        with urllib.request.urlopen(req, timeout=5) as resp:
+        with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310
             status, resp_headers, text = resp.status, resp.headers, resp.read().decode()
     except urllib.error.HTTPError as err:
         status, resp_headers, text = err.code, err.headers, err.read().decode()
@@ -85,7 +85,9 @@ def test_token_without_permission_gets_10000(fake):
     fake.add_token("read-only", permissions={"zone:read", "dns:read"})
     headers = {"Authorization": "Bearer read-only"}
     assert call(fake, "GET", records_path(fake), headers=headers)[0] == 200
-    status, _, body = call(fake, "POST", records_path(fake), {"type": "A", "name": "a", "content": "192.0.2.1"}, headers)
+    status, _, body = call(
+        fake, "POST", records_path(fake), {"type": "A", "name": "a", "content": "192.0.2.1"}, headers
+    )
     assert (status, body["errors"][0]["code"]) == (403, 10000)
 
 
@@ -96,7 +98,10 @@ def test_unknown_zone_id(fake):
 
 def test_create_normalises_name_and_forces_ttl_of_proxied(fake):
     status, _, body = call(
-        fake, "POST", records_path(fake), {"type": "A", "name": "WWW", "content": "192.0.2.1", "proxied": True, "ttl": 300}
+        fake,
+        "POST",
+        records_path(fake),
+        {"type": "A", "name": "WWW", "content": "192.0.2.1", "proxied": True, "ttl": 300},
     )
     assert status == 200
     record = body["result"]
@@ -155,7 +160,11 @@ def test_update_patch_delete(fake):
 
 
 def test_srv_and_caa_content_from_data(fake):
-    srv = {"type": "SRV", "name": "_sip._tcp", "data": {"priority": 10, "weight": 5, "port": 5060, "target": "sip.example.com"}}
+    srv = {
+        "type": "SRV",
+        "name": "_sip._tcp",
+        "data": {"priority": 10, "weight": 5, "port": 5060, "target": "sip.example.com"},
+    }
     result = call(fake, "POST", records_path(fake), srv)[2]["result"]
     assert (result["content"], result["priority"]) == ("5 5060 sip.example.com", 10)
     caa = {"type": "CAA", "name": "@", "data": {"flags": 0, "tag": "issue", "value": "letsencrypt.org"}}
@@ -189,7 +198,9 @@ def test_zone_settings(fake):
     items = [{"id": "always_use_https", "value": "on"}, {"id": "min_tls_version", "value": "1.2"}]
     assert [s["value"] for s in call(fake, "PATCH", path, {"items": items})[2]["result"]] == ["on", "1.2"]
     assert fake.zone_settings("example.com")["min_tls_version"] == "1.2"
-    status, _, body = call(fake, "PATCH", path, {"items": [{"id": "ssl", "value": "full"}, {"id": "ssl", "value": "bad"}]})
+    status, _, body = call(
+        fake, "PATCH", path, {"items": [{"id": "ssl", "value": "full"}, {"id": "ssl", "value": "bad"}]}
+    )
     assert (status, body["errors"][0]["code"]) == (400, 1007)
     assert fake.zone_settings("example.com")["ssl"] == "strict"  # all or nothing
     assert call(fake, "GET", f"{path}/nonsense")[2]["errors"][0]["code"] == 1006
@@ -234,7 +245,17 @@ def test_control_endpoints(fake):
 def test_runs_as_a_module(tmp_path):
     state_file = tmp_path / "fake.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fake_cloudflare", "--port", "0", "--zone", "example.com", "--state-file", str(state_file)],
+        [
+            sys.executable,
+            "-m",
+            "fake_cloudflare",
+            "--port",
+            "0",
+            "--zone",
+            "example.com",
+            "--state-file",
+            str(state_file),
+        ],
         cwd=TESTS_DIR,
         stdout=subprocess.PIPE,
     )
@@ -245,13 +266,14 @@ def test_runs_as_a_module(tmp_path):
             time.sleep(0.05)
         state = json.loads(state_file.read_text())
         assert state["pid"] == proc.pid and state["url"].startswith("http://127.0.0.1:")
-        req = urllib.request.Request(
+        assert state["url"].startswith("http://127.0.0.1:")
+        req = urllib.request.Request(  # noqa: S310 (checked above)
             state["url"] + "/zones?name=example.com", headers={"Authorization": f"Bearer {state['token']}"}
         )
-        with urllib.request.urlopen(req, timeout=5) as resp:
+        with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310
             assert json.load(resp)["result"][0]["name"] == "example.com"
-        shutdown = urllib.request.Request(state["url"].replace("/client/v4", "/__fake__/shutdown"), method="POST")
-        urllib.request.urlopen(shutdown, timeout=5).close()
+        shutdown = urllib.request.Request(state["url"].replace("/client/v4", "/__fake__/shutdown"), method="POST")  # noqa: S310
+        urllib.request.urlopen(shutdown, timeout=5).close()  # noqa: S310
         assert proc.wait(timeout=10) == 0
         assert not state_file.exists()
     finally:

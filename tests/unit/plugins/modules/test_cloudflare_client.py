@@ -13,6 +13,8 @@ from ansible_collections.jupyter_edge.deploy.plugins.module_utils._cloudflare im
 )
 from fake_cloudflare import TEST_TOKEN, FakeCloudflare
 
+DNS_READ = "dns-read"  # a token the fake knows, without DNS Write
+
 
 @pytest.fixture(scope="module")
 def server():
@@ -112,13 +114,14 @@ def test_400_is_not_retried_and_names_code(fake, client):
 
 
 def test_error_chain_is_shown():
-    errors = [{"code": 6003, "message": "Invalid request headers", "error_chain": [{"code": 6103, "message": "Bad key"}]}]
+    chain = [{"code": 6103, "message": "Bad key"}]
+    errors = [{"code": 6003, "message": "Invalid request headers", "error_chain": chain}]
     assert format_errors(errors) == "code 6003: Invalid request headers (code 6103: Bad key)"
 
 
 def test_authentication_error_hints_at_permissions(fake):
-    fake.add_token("dns-read", permissions={"zone:read", "dns:read"})
-    client = CloudflareClient(api_url=fake.url, api_token="dns-read")
+    fake.add_token(DNS_READ, permissions={"zone:read", "dns:read"})
+    client = CloudflareClient(api_url=fake.url, api_token=DNS_READ)
     with pytest.raises(CloudflareError) as exc:
         client.post(f"/zones/{fake.zone}/dns_records", {"type": "A", "name": "a", "content": "192.0.2.1"})
     message = str(exc.value)
@@ -128,7 +131,7 @@ def test_authentication_error_hints_at_permissions(fake):
 
 def test_invalid_token(fake):
     with pytest.raises(CloudflareError, match="code 1000: Invalid API Token. Check api_token"):
-        CloudflareClient(api_url=fake.url, api_token="nope").zone_id("example.com")
+        CloudflareClient(api_url=fake.url, api_token=TEST_TOKEN + "-unknown").zone_id("example.com")
 
 
 def test_zone_not_found_and_ambiguous(fake, client):
@@ -140,6 +143,6 @@ def test_zone_not_found_and_ambiguous(fake, client):
 
 
 def test_unreachable_api():
-    client = CloudflareClient(api_url="http://127.0.0.1:9/client/v4", api_token="x", timeout=2)
+    client = CloudflareClient(api_url="http://127.0.0.1:9/client/v4", api_token=TEST_TOKEN, timeout=2)
     with pytest.raises(CloudflareError, match="Cannot reach the Cloudflare API at http://127.0.0.1:9/client/v4"):
         client.zone_id("example.com")

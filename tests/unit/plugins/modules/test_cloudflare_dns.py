@@ -34,6 +34,7 @@ def records(fake, name="jupyter.example.com", rtype=None):
     return fake.list_records("example.com", name=name, type=rtype)
 
 
+READ_ONLY = "read-only"  # a token the fake knows, without DNS Write
 JUPYTER_A = {"record": "jupyter", "type": "A", "value": "192.0.2.10"}
 
 
@@ -149,10 +150,9 @@ def test_solo_updates_in_place_then_deletes_the_others(fake):
     fake.clear_requests()
     result = run(fake, **JUPYTER_A, solo=True, diff=True)
     assert result["changed"] is True and result["deleted"] == [second["id"]]
-    assert [(r["method"], r["path"].endswith(r_id)) for r, r_id in zip(fake.writes(), [first["id"], second["id"]])] == [
-        ("PATCH", True),
-        ("DELETE", True),
-    ]
+    patch, delete = fake.writes()
+    assert patch["method"] == "PATCH" and patch["path"].endswith(first["id"])  # in place first
+    assert delete["method"] == "DELETE" and delete["path"].endswith(second["id"])  # then the rest
     assert [r["content"] for r in records(fake, rtype="A")] == ["192.0.2.10"]
     assert len(records(fake, rtype="AAAA")) == 1
     assert [r["content"] for r in result["diff"]["before"]["records"]] == ["192.0.2.1", "192.0.2.2"]
@@ -208,7 +208,9 @@ def test_check_mode_predicts_without_writing(fake):
     assert result["diff"] == {
         "before": {"records": []},
         "after": {
-            "records": [{"name": "jupyter.example.com", "type": "A", "content": "192.0.2.10", "ttl": 1, "proxied": True}]
+            "records": [
+                {"name": "jupyter.example.com", "type": "A", "content": "192.0.2.10", "ttl": 1, "proxied": True}
+            ]
         },
     }
     seed(fake, type="A", name="jupyter", content="192.0.2.10", ttl=300)
@@ -232,7 +234,14 @@ def test_mx_ns_srv_caa(fake):
     cases = [
         {"record": "@", "type": "MX", "value": "Mail.Example.com.", "priority": 10},
         {"record": "sub", "type": "NS", "value": "ns1.example.net"},
-        {"record": "@", "type": "SRV", "service": "jupyter", "proto": "tcp", "port": 443, "value": "jupyter.example.com"},
+        {
+            "record": "@",
+            "type": "SRV",
+            "service": "jupyter",
+            "proto": "tcp",
+            "port": 443,
+            "value": "jupyter.example.com",
+        },
         {"record": "@", "type": "CAA", "tag": "issue", "value": "letsencrypt.org"},
     ]
     for args in cases:
@@ -280,7 +289,11 @@ def test_rate_limit_retries_exhausted(fake):
     ("seeded", "args", "code"),
     [
         ({"type": "CNAME", "name": "jupyter", "content": "x.example.net"}, JUPYTER_A, "code 81054"),
-        ({"type": "A", "name": "jupyter", "content": "192.0.2.1"}, {"record": "jupyter", "type": "CNAME", "value": "x.net"}, "81053"),
+        (
+            {"type": "A", "name": "jupyter", "content": "192.0.2.1"},
+            {**JUPYTER_A, "type": "CNAME", "value": "x.net"},
+            "81053",
+        ),
     ],
 )
 def test_conflicting_record_errors(fake, seeded, args, code):
@@ -301,9 +314,8 @@ def test_cloudflare_errors_are_surfaced(fake, status, code, message):
     fake.fail_next(status=status, code=code, message=message, method="POST")
     result = run(fake, **JUPYTER_A)
     assert result["failed"] is True
-    assert f"POST /zones/{fake.zone_id('example.com')}/dns_records failed with HTTP {status}: code {code}: {message}" in (
-        result["msg"]
-    )
+    path = f"/zones/{fake.zone_id('example.com')}/dns_records"
+    assert f"POST {path} failed with HTTP {status}: code {code}: {message}" in result["msg"]
 
 
 def test_validation_error_from_api(fake):
@@ -312,14 +324,15 @@ def test_validation_error_from_api(fake):
 
 
 def test_authentication_errors(fake):
-    fake.add_token("read-only", permissions={"zone:read", "dns:read"})
-    result = run(fake, **JUPYTER_A, api_token="read-only")
+    fake.add_token(READ_ONLY, permissions={"zone:read", "dns:read"})
+    result = run(fake, **JUPYTER_A, api_token=READ_ONLY)
     assert result["failed"] is True
     assert "code 10000: Authentication error" in result["msg"] and "DNS Write" in result["msg"]
-    assert run(fake, **JUPYTER_A, api_token="read-only", check_mode=True)["changed"] is True
-    result = run(fake, **JUPYTER_A, api_token="wrong")
+    assert run(fake, **JUPYTER_A, api_token=READ_ONLY, check_mode=True)["changed"] is True
+    wrong = TEST_TOKEN + "-unknown"
+    result = run(fake, **JUPYTER_A, api_token=wrong)
     assert "code 1000: Invalid API Token" in result["msg"]
-    assert "wrong" not in str(result["invocation"])  # no_log
+    assert wrong not in str(result["invocation"])  # no_log
 
 
 def test_global_key_and_environment_token(fake, monkeypatch):

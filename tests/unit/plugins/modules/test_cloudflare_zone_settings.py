@@ -117,8 +117,9 @@ def test_api_error_is_surfaced(fake):
 
 
 def test_token_without_settings_permission(fake):
-    fake.add_token("dns-only", permissions={"zone:read", "dns:read", "dns:edit", "settings:read"})
-    result = run(fake, {"ssl": "strict"}, api_token="dns-only")
+    dns_only = "dns-only"
+    fake.add_token(dns_only, permissions={"zone:read", "dns:read", "dns:edit", "settings:read"})
+    result = run(fake, {"ssl": "strict"}, api_token=dns_only)
     assert result["failed"] is True and "code 10000" in result["msg"] and "Zone Settings Write" in result["msg"]
 
 

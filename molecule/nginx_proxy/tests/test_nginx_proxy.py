@@ -1,0 +1,170 @@
+"""nginx in front of Jupyter, verified from inside each container through the proxy.
+
+The behaviour a browser sees (login, kernels, terminals, uploads, origin check,
+TLS, redirect, a rejected config) is the shared suite, tests/e2e/proxy_suite.py;
+this file adds what is specific to nginx.
+"""
+
+import pytest
+from e2e.proxy_suite import *  # noqa: F403
+from e2e.proxy_suite import ProxyUnderTest, converge_host
+from e2e.verify import Probe, journal
+
+SITE = "/etc/nginx/sites-available/jupyter.conf"
+ENABLED = "/etc/nginx/sites-enabled/jupyter.conf"
+UPGRADE_MAP = "/etc/nginx/conf.d/jupyter-edge-upgrade.conf"
+CERT_DIR = "/etc/ssl/jupyter-edge"
+SNAPSHOT = f"sha256sum {SITE} {UPGRADE_MAP}; readlink {ENABLED}"
+
+
+@pytest.fixture(scope="module")
+def proxy():
+    return ProxyUnderTest(
+        var_prefix="nginx_proxy",
+        service="nginx",
+        config_files=[SITE, UPGRADE_MAP],
+        invalid_directive="this_is_not_a_directive on;",
+    )
+
+
+@pytest.fixture(scope="module")
+def settings(host):
+    return host.ansible.get_variables()
+
+
+def nginx_pid(host) -> int:
+    return int(host.check_output("systemctl show -p MainPID --value nginx"))
+
+
+def only_on(host, name):
+    if host.backend.name != name:
+        pytest.skip(f"runs on {name}")
+
+
+def test_nginx_from_the_distribution(host):
+    assert host.package("nginx").is_installed
+    assert host.file("/usr/sbin/nginx").exists
+
+
+def test_config_is_valid_and_site_enabled(host):
+    assert host.run("nginx -t").rc == 0, host.run("nginx -t").stderr
+    assert host.file(ENABLED).is_symlink and host.file(ENABLED).linked_to == SITE
+    site = host.file(SITE)
+    assert (site.user, site.group, site.mode) == ("root", "root", 0o644)
+
+
+def test_upgrade_map_at_http_level(host):
+    assert "map $http_upgrade $connection_upgrade {" in host.file(UPGRADE_MAP).content_string
+    full = host.check_output("nginx -T 2>/dev/null")
+    # conf.d is included in the http block of nginx.conf: the map is at http level, once.
+    assert full.count("map $http_upgrade $connection_upgrade") == 1
+    assert full.index("http {") < full.index("map $http_upgrade $connection_upgrade")
+
+
+def test_websocket_and_streaming_directives(host, settings):
+    site = host.file(SITE).content_string
+    location = settings.get("jupyter_base_url", "/")
+    assert f"location {location} {{" in site
+    for line in (
+        "proxy_http_version 1.1;",
+        "proxy_set_header Upgrade $http_upgrade;",
+        "proxy_set_header Connection $connection_upgrade;",
+        "proxy_set_header Host $http_host;",
+        "proxy_set_header X-Real-IP $remote_addr;",
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        "proxy_set_header X-Forwarded-Host $http_host;",
+        "proxy_buffering off;",
+        "proxy_read_timeout 86400s;",
+        "client_max_body_size 512m;",
+        "server 127.0.0.1:8888;",
+    ):
+        assert line in site, line
+    assert 'Connection "upgrade"' not in site
+
+
+def test_subpath_without_slash_redirects(host, settings):
+    only_on(host, "nginx-subpath")
+    probe = Probe(host, settings["e2e_url"])
+    seen = probe.run("headers", "--path", "/notebook")
+    assert seen["status"] == 301, seen
+    assert seen["location"] == "http://jupyter.example.org/notebook/", seen
+
+
+def test_self_signed_certificate(host):
+    only_on(host, "nginx-tls")
+    key = host.file(f"{CERT_DIR}/jupyter.example.org.key")
+    assert (key.user, key.group, key.mode) == ("root", "root", 0o600)
+    text = host.check_output(f"openssl x509 -in {CERT_DIR}/jupyter.example.org.crt -noout -subject -ext subjectAltName")
+    assert "CN = jupyter.example.org" in text and "DNS:jupyter.example.org" in text
+
+
+def test_private_key_never_logged(host):
+    only_on(host, "nginx-tls")
+    key = host.check_output(f"sed -n 2p {CERT_DIR}/jupyter.example.org.key")
+    assert key and key not in host.run("journalctl --no-pager; cat /var/log/nginx/*.log").stdout
+
+
+def test_change_reloads_without_restart(host, settings):
+    """Body size, iframe headers and an upstream list change live by a reload; converging back restores."""
+    only_on(host, "nginx-subpath")
+    before, pid = host.check_output(SNAPSHOT), nginx_pid(host)
+    changed = {
+        "nginx_proxy_client_max_body_size": "1m",
+        "nginx_proxy_frame_ancestors": ["https://portal.example.org"],
+        "nginx_proxy_upstream": ["http://127.0.0.1:8888", "http://localhost:8888"],
+    }
+    try:
+        run = converge_host(host, changed, tags="nginx_proxy")
+        assert run.returncode == 0, run.stdout[-3000:]
+        assert "RUNNING HANDLER [jupyter_edge.deploy.nginx_proxy : Reload nginx]" in run.stdout
+        assert nginx_pid(host) == pid, "nginx was restarted, not reloaded"
+        site = host.file(SITE).content_string
+        assert "ip_hash;" in site and "server localhost:8888;" in site
+
+        probe = Probe(host, settings["e2e_url"], password=settings["jupyter_password"])
+        seen = probe.run("upload", "--size-mb", "2")
+        assert seen["put_status"] == 413, seen
+        seen = probe.run("headers", "--path", "login")
+        assert seen["headers"].get("content-security-policy") == "frame-ancestors 'self' https://portal.example.org", seen
+        assert probe.run("kernel")["stdout"] == "42\n"
+    finally:
+        run = converge_host(host, tags="nginx_proxy")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert host.check_output(SNAPSHOT) == before
+    assert nginx_pid(host) == pid
+
+
+@pytest.mark.parametrize(
+    ("platform", "bad", "message"),
+    [
+        (
+            "nginx-subpath",
+            {"nginx_proxy_location": "/lab/"},
+            "nginx_proxy_location is '/lab/' but jupyter_base_url is '/notebook/'",
+        ),
+        ("nginx-subpath", {"nginx_proxy_location": "/notebook"}, "nginx_proxy_location is '/notebook'"),
+        ("nginx-subpath", {"nginx_proxy_server_name": "https://jupyter.example.org"}, "nginx_proxy_server_name is"),
+        ("nginx-subpath", {"nginx_proxy_http_port": 0}, "nginx_proxy_http_port is 0"),
+        ("nginx-subpath", {"nginx_proxy_upstream": "http://127.0.0.1:8888/notebook/"}, "nginx_proxy_upstream is"),
+        ("nginx-tls", {"nginx_proxy_https_port": 80}, "nginx_proxy_http_port and nginx_proxy_https_port are both 80"),
+        ("nginx-tls", {"nginx_proxy_tls_cert": "/etc/ssl/certs/none.pem"}, "nginx_proxy_tls_key is ''"),
+        (
+            "nginx-tls",
+            {"nginx_proxy_tls_cert": "/etc/ssl/none.crt", "nginx_proxy_tls_key": "/etc/ssl/none.key"},
+            "nginx_proxy_tls_cert is '/etc/ssl/none.crt', which is not a file",
+        ),
+        ("nginx-tls", {"nginx_proxy_client_max_body_size": "lots"}, "nginx_proxy_client_max_body_size is 'lots'"),
+    ],
+    ids=["location-drift", "location-slash", "server-name", "port", "upstream-path", "same-ports", "cert-no-key",
+         "cert-missing", "body-size"],
+)  # fmt: skip
+def test_bad_input_fails_before_any_change(host, platform, bad, message):
+    only_on(host, platform)
+    before, pid = host.check_output(SNAPSHOT), nginx_pid(host)
+    run = converge_host(host, bad, tags="nginx_proxy")
+    assert run.returncode != 0
+    assert message in run.stdout, run.stdout[-3000:]
+    assert "changed=0" in run.stdout, run.stdout[-3000:]
+    assert host.check_output(SNAPSHOT) == before
+    assert nginx_pid(host) == pid, journal(host, "nginx")

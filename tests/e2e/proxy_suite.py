@@ -1,0 +1,220 @@
+"""Shared behaviour tests for Jupyter behind any front proxy (nginx, Apache, CHP...).
+
+A scenario's testinfra file imports the suite and defines one fixture, ``proxy``:
+
+    from e2e.proxy_suite import *  # noqa: F403
+
+    @pytest.fixture(scope="module")
+    def proxy():
+        return ProxyUnderTest(
+            var_prefix="nginx_proxy",            # the role's variable prefix
+            service="nginx",                     # systemd unit of the proxy
+            config_files=["/etc/nginx/sites-available/jupyter.conf"],
+            invalid_directive="this_is_not_a_directive on;",
+        )
+
+Every check runs inside the container with tests/e2e/probe.py, connecting by the
+public name (the platform's etc_hosts maps it to 127.0.0.1) with Host, Origin and
+SNI as a browser sends them. Per-host inventory variables:
+
+- ``e2e_url``: public base URL, base_url prefix included (http://host/notebook/).
+- ``e2e_tls``: true when e2e_url is https; enables the TLS, HSTS and redirect tests.
+- ``e2e_http_url`` (optional, TLS only): the plain-HTTP URL that must redirect to
+  e2e_url; default: e2e_url with http:// and no port.
+- ``jupyter_password``, and ``jupyter_port`` (default 8888).
+
+Proxy-specific assertions (config syntax, modules, ...) belong in the scenario's own file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from e2e.verify import Probe, journal
+
+__all__ = [
+    "ProxyUnderTest",
+    "converge_host",
+    "e2e_settings",
+    "e2e_probe",
+    "test_proxy_service_running_and_enabled",
+    "test_unauthenticated_api_is_refused_through_proxy",
+    "test_login_through_proxy",
+    "test_kernel_channels_through_proxy",
+    "test_terminal_websocket_through_proxy",
+    "test_upload_through_proxy",
+    "test_foreign_origin_websocket_is_refused",
+    "test_tls_versions",
+    "test_hsts_header",
+    "test_http_redirects_to_https",
+    "test_jupyter_listens_on_loopback_only",
+    "test_rejected_config_keeps_serving",
+]
+
+UPLOAD_MB = 40
+FOREIGN_ORIGIN = "https://evil.example.net"
+MIN_HSTS_SECONDS = 15768000  # six months
+
+
+@dataclass
+class ProxyUnderTest:
+    """What the suite needs to know about the proxy; returned by the scenario's ``proxy`` fixture."""
+
+    var_prefix: str
+    service: str
+    invalid_directive: str
+    config_files: list[str] = field(default_factory=list)
+
+
+def _attr(proxy, name):
+    return proxy[name] if isinstance(proxy, dict) else getattr(proxy, name)
+
+
+@pytest.fixture(scope="module")
+def e2e_settings(host):
+    """The host's inventory variables."""
+    return host.ansible.get_variables()
+
+
+@pytest.fixture(scope="module")
+def e2e_probe(host, e2e_settings):
+    """A browser on the host, pointed at the public URL."""
+    return Probe(host, e2e_settings["e2e_url"], password=e2e_settings["jupyter_password"], insecure=True)
+
+
+def _needs_tls(settings):
+    if not settings.get("e2e_tls", False):
+        pytest.skip("plain-HTTP site")
+
+
+def _diagnose(host, proxy) -> str:
+    return journal(host, _attr(proxy, "service")) + journal(host, "jupyter")
+
+
+def _main_pid(host, service: str) -> int:
+    return int(host.check_output(f"systemctl show -p MainPID --value {shlex.quote(service)}"))
+
+
+def converge_host(host, extra_vars: dict | None = None, tags: str | None = None) -> subprocess.CompletedProcess:
+    """Re-run the scenario's converge playbook on this host only, with extra variables (and tags)."""
+    scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
+    command = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(scenario / "converge.yml")]
+    command += ["--limit", host.backend.name, "-e", json.dumps(extra_vars or {})]
+    if tags:
+        command += ["--tags", tags]
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=os.environ.copy(),
+    )
+
+
+def test_proxy_service_running_and_enabled(host, proxy):
+    service = host.service(_attr(proxy, "service"))
+    assert service.is_running, _diagnose(host, proxy)
+    assert service.is_enabled
+
+
+def test_unauthenticated_api_is_refused_through_proxy(e2e_probe):
+    seen = e2e_probe.run("unauth")
+    assert seen["kernels_status"] == 403, seen
+    assert seen["contents_status"] == 403, seen
+
+
+def test_login_through_proxy(host, proxy, e2e_probe):
+    seen = e2e_probe.run("login")
+    assert seen["login_page_status"] == 200, (seen, _diagnose(host, proxy))
+    assert seen["auth_cookie_set"] and seen["logged_in"], (seen, _diagnose(host, proxy))
+
+
+def test_kernel_channels_through_proxy(host, proxy, e2e_probe):
+    seen = e2e_probe.run("kernel", "--code", "print(6*7)")
+    assert seen["ws_status"] == 101, (seen, _diagnose(host, proxy))
+    assert seen["stdout"] == "42\n" and seen["reply_status"] == "ok", (seen, _diagnose(host, proxy))
+
+
+def test_terminal_websocket_through_proxy(host, proxy, e2e_probe):
+    seen = e2e_probe.run("terminal")
+    assert seen.get("ws_status") == 101, (seen, _diagnose(host, proxy))
+    assert seen["found"], (seen, _diagnose(host, proxy))
+
+
+def test_upload_through_proxy(host, proxy, e2e_probe):
+    seen = e2e_probe.run("upload", "--size-mb", str(UPLOAD_MB), timeout=300)
+    assert seen["put_status"] in (200, 201), (seen, _diagnose(host, proxy))
+    assert seen["size_reported"] == UPLOAD_MB * 1024 * 1024, seen
+    assert seen["hash_match"] in (True, None), seen  # None: the server does not report hashes
+
+
+def test_foreign_origin_websocket_is_refused(e2e_probe):
+    seen = e2e_probe.run("ws-origin", "--origin-override", FOREIGN_ORIGIN)
+    assert seen["login"]["logged_in"] and seen.get("kernel_id"), seen
+    assert seen["ws_status"] == 403, seen
+
+
+def test_tls_versions(e2e_settings, e2e_probe):
+    _needs_tls(e2e_settings)
+    versions = e2e_probe.run("tls", "--versions", "1.0", "1.1", "1.2", "1.3")["versions"]
+    for old in ("1.0", "1.1"):
+        assert versions[old]["client_can_offer"], versions[old]  # otherwise the refusal proves nothing
+        assert versions[old]["accepted"] is False, versions[old]
+    for current in ("1.2", "1.3"):
+        assert versions[current]["accepted"] is True, versions[current]
+        assert versions[current]["version"] == f"TLSv{current}", versions[current]
+
+
+def test_hsts_header(e2e_settings, e2e_probe):
+    _needs_tls(e2e_settings)
+    seen = e2e_probe.run("headers", "--path", "login")
+    hsts = seen["headers"].get("strict-transport-security", "")
+    match = re.search(r"max-age=(\d+)", hsts)
+    assert match and int(match.group(1)) >= MIN_HSTS_SECONDS, seen
+
+
+def test_http_redirects_to_https(e2e_settings, e2e_probe):
+    _needs_tls(e2e_settings)
+    url = e2e_settings["e2e_url"]
+    parts = urlsplit(url)
+    http_url = e2e_settings.get("e2e_http_url") or urlunsplit(("http", parts.hostname, parts.path, "", ""))
+    seen = e2e_probe.run("headers", "--path", "tree?from=probe", url=http_url)
+    assert seen["status"] in (301, 308), seen
+    assert seen["location"] == url.rstrip("/") + "/tree?from=probe", seen
+
+
+def test_jupyter_listens_on_loopback_only(host, e2e_settings):
+    port = int(e2e_settings.get("jupyter_port", 8888))
+    sockets = [s for s in host.socket.get_listening_sockets() if s.endswith(f":{port}")]
+    assert sockets, f"nothing listens on port {port}"
+    assert set(sockets) <= {f"tcp://127.0.0.1:{port}", f"tcp://::1:{port}"}, sockets
+
+
+def test_rejected_config_keeps_serving(host, proxy, e2e_probe):
+    """An invalid directive fails the run; the live config, the process and the site stay as they were."""
+    service = _attr(proxy, "service")
+    files = list(_attr(proxy, "config_files"))
+    directive = _attr(proxy, "invalid_directive")
+    checksum = "sha256sum " + " ".join(shlex.quote(f) for f in files) if files else "true"
+    before = host.check_output(checksum)
+    pid = _main_pid(host, service)
+
+    run = converge_host(host, {f"{_attr(proxy, 'var_prefix')}_extra_directives": [directive]})
+
+    assert run.returncode != 0, run.stdout[-3000:]
+    keyword = re.split(r"[\s;]", directive.strip())[0]
+    assert keyword in run.stdout, run.stdout[-3000:]  # the proxy's own error message reaches the user
+    assert host.check_output(checksum) == before
+    assert _main_pid(host, service) == pid, "the proxy was restarted"
+    assert host.service(service).is_running
+    seen = e2e_probe.run("login")
+    assert seen["logged_in"], (seen, _diagnose(host, proxy))
