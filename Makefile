@@ -10,7 +10,7 @@ STAGE      := $(CURDIR)/scripts/stage.sh
 
 # Container scenarios run by `make test` (molecule/<name>); conda runs only
 # when an installer and a channel are reachable (see molecule/jupyter_conda).
-SCENARIOS ?= jupyter_systemd jupyter_cron
+SCENARIOS ?= jupyter_systemd jupyter_cron cloudflare_dns
 
 export PATH := $(BIN):$(PATH)
 export JUPYTER_EDGE_CACHE ?= $(HOME)/.cache/jupyter-edge
@@ -19,7 +19,7 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 export MOLECULE_NO_LOG := false
 
-.PHONY: help venv docker image collection lint unit molecule test demo demo-clean clean
+.PHONY: help venv docker image collection lint unit molecule conda test demo demo-clean clean
 
 help:
 	@echo "make demo        deploy Jupyter into a throwaway local container and print how to log in"
@@ -65,6 +65,16 @@ molecule: venv image collection
 	@for s in $(SCENARIOS); do \
 	  $(STAGE) "molecule $$s" $(BIN)/molecule test -s $$s || exit 1; \
 	done
+	@$(MAKE) --no-print-directory conda
+
+# Conda needs an installer and a channel, neither reachable from CI here.
+conda: venv image collection
+	@if [ -n "$${JUPYTER_EDGE_CONDA_INSTALLER_URL:-}" ] && [ -n "$${JUPYTER_EDGE_CONDA_INSTALLER_CHECKSUM:-}" ]; then \
+	  $(STAGE) "molecule jupyter_conda" $(BIN)/molecule test -s jupyter_conda; \
+	else \
+	  echo "SKIPPED molecule/jupyter_conda: no conda installer or channel reachable; set" \
+	       "JUPYTER_EDGE_CONDA_INSTALLER_URL and JUPYTER_EDGE_CONDA_INSTALLER_CHECKSUM (sha256:...) to run it."; \
+	fi
 
 test: export STAGE_LOG := $(BUILD)/stages.txt
 test:

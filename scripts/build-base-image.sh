@@ -58,9 +58,33 @@ for unit in getty.target console-getty.service systemd-udevd.service \
   sys-kernel-debug.mount systemd-sysctl.service systemd-remount-fs.service; do
   ln -sf /dev/null "$root/etc/systemd/system/$unit"
 done
-# apt keeps downloaded packages (the cache directory is shared between containers).
+# Downloaded packages are shared between containers through a host directory
+# mounted at /var/cache/apt/shared: copied in after `apt-get update`, new ones
+# copied out after dpkg runs. (Sharing /var/cache/apt/archives itself fails:
+# its lock cannot be shared by concurrent containers.)
 rm -f "$root/etc/apt/apt.conf.d/docker-clean"
-printf 'Binary::apt::APT::Keep-Downloaded-Packages "true";\n' >"$root/etc/apt/apt.conf.d/01keep-debs"
+cat >"$root/usr/local/sbin/apt-shared-cache" <<'SCRIPT'
+#!/bin/sh
+shared=/var/cache/apt/shared local=/var/cache/apt/archives
+[ -d "$shared" ] || exit 0
+case "$1" in
+  in) from=$shared to=$local ;;
+  out) from=$local to=$shared ;;
+  *) exit 0 ;;
+esac
+for deb in "$from"/*.deb; do
+  [ -f "$deb" ] || continue
+  name=${deb##*/}
+  [ -e "$to/$name" ] || { cp "$deb" "$to/.$name.$$" && mv "$to/.$name.$$" "$to/$name"; } || true
+done
+exit 0
+SCRIPT
+chmod 0755 "$root/usr/local/sbin/apt-shared-cache"
+cat >"$root/etc/apt/apt.conf.d/80shared-cache" <<'APTCONF'
+Binary::apt::APT::Keep-Downloaded-Packages "true";
+APT::Update::Post-Invoke-Success { "/usr/local/sbin/apt-shared-cache in"; };
+DPkg::Post-Invoke { "/usr/local/sbin/apt-shared-cache out"; };
+APTCONF
 : >"$root/etc/machine-id"
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
 # No package lists: an old timestamp makes apt cache_valid_time refresh them.

@@ -39,11 +39,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from e2e.verify import Probe, journal
+from e2e.verify import Probe, container, journal
 
 __all__ = [
     "ProxyUnderTest",
     "converge_host",
+    "run_output",
     "e2e_settings",
     "e2e_probe",
     "test_proxy_service_running_and_enabled",
@@ -108,7 +109,7 @@ def converge_host(host, extra_vars: dict | None = None, tags: str | None = None)
     """Re-run the scenario's converge playbook on this host only, with extra variables (and tags)."""
     scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
     command = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(scenario / "converge.yml")]
-    command += ["--limit", host.backend.name, "-e", json.dumps(extra_vars or {})]
+    command += ["--limit", container(host), "-e", json.dumps(extra_vars or {})]
     if tags:
         command += ["--tags", tags]
     return subprocess.run(
@@ -118,6 +119,11 @@ def converge_host(host, extra_vars: dict | None = None, tags: str | None = None)
         timeout=900,
         env=os.environ.copy(),
     )
+
+
+def run_output(run: subprocess.CompletedProcess) -> str:
+    """All a playbook run printed: molecule's ansible.cfg sends failures to stderr (display_failed_stderr)."""
+    return run.stdout + run.stderr
 
 
 def test_proxy_service_running_and_enabled(host, proxy):
@@ -210,9 +216,10 @@ def test_rejected_config_keeps_serving(host, proxy, e2e_probe):
 
     run = converge_host(host, {f"{_attr(proxy, 'var_prefix')}_extra_directives": [directive]})
 
-    assert run.returncode != 0, run.stdout[-3000:]
+    out = run_output(run)
+    assert run.returncode != 0, out[-3000:]
     keyword = re.split(r"[\s;]", directive.strip())[0]
-    assert keyword in run.stdout, run.stdout[-3000:]  # the proxy's own error message reaches the user
+    assert keyword in out, out[-3000:]  # the proxy's own error message reaches the user
     assert host.check_output(checksum) == before
     assert _main_pid(host, service) == pid, "the proxy was restarted"
     assert host.service(service).is_running

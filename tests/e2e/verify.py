@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 import secrets
+import shlex
 import subprocess
 import time
 from pathlib import Path

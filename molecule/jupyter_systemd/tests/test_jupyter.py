@@ -5,12 +5,16 @@ from the scenario's inventory.
 """
 
 import json
+from pathlib import Path
 
 import pytest
-from e2e.verify import Probe, converge_with, journal, restart_container, wait_until
+from e2e.verify import Probe, converge_with, journal, restart_container
 
 PORT = 8888
 URL = f"http://127.0.0.1:{PORT}/"
+# Shared by the scenarios that reuse these tests, like the playbook beside them.
+CONVERGE = str(Path(__file__).resolve().parents[1] / "converge.yml")
+CONFIG_STATE = "sha256sum /etc/jupyter/*.py /etc/jupyter/*.json; ls -l --time-style=+%s /etc/jupyter"
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +27,7 @@ def probe(host, settings):
     return Probe(host, URL, password=settings["jupyter_password"])
 
 
-def api_up(host):
-    return f"python3 -c 'import urllib.request as r; r.urlopen(\"{URL}api\", timeout=5)'"
+API_UP = f"python3 -c 'import urllib.request as r; r.urlopen(\"{URL}api\", timeout=5)'"
 
 
 def server_pid(host):
@@ -80,9 +83,10 @@ def test_supervised_and_enabled_at_boot(host, settings):
         assert "Restart=always" in props and "NoNewPrivileges=yes" in props
         assert "ProtectSystem=strict" in props and "User=jupyter" in props
     else:
-        assert "@reboot root /usr/local/lib/jupyter-edge/jupyter-ctl start" in host.file(
-            "/etc/cron.d/jupyter-edge-jupyter"
-        ).content_string
+        assert (
+            "@reboot root /usr/local/lib/jupyter-edge/jupyter-ctl start"
+            in host.file("/etc/cron.d/jupyter-edge-jupyter").content_string
+        )
         assert host.run("/usr/local/lib/jupyter-edge/jupyter-ctl status").rc == 0
 
 
@@ -94,22 +98,31 @@ def test_supervised_and_enabled_at_boot(host, settings):
         ({"jupyter_install_method": "pip"}, "jupyter_install_method"),
         ({"jupyter_supervisor": "runit"}, "jupyter_supervisor"),
         ({"jupyter_password": ""}, "jupyter_password is empty"),
+        ({"jupyter_install_method": "conda"}, "set jupyter_conda_installer_url together with"),
+        (
+            {
+                "jupyter_install_method": "conda",
+                "jupyter_conda_installer_url": "https://mirror/x.sh",
+                "jupyter_conda_installer_checksum": "md5:abc",
+            },
+            "jupyter_conda_installer_checksum ('sha256:<64 hex digits>')",
+        ),
     ],
-    ids=["base_url", "port", "install_method", "supervisor", "password"],
+    ids=["base_url", "port", "install_method", "supervisor", "password", "conda_installer", "conda_checksum"],
 )
 def test_bad_input_fails_before_any_change(host, bad, message):
-    before = host.check_output("sha256sum /etc/jupyter/*.py /etc/jupyter/*.json; ls -l --time-style=+%s /etc/jupyter")
+    before = host.check_output(CONFIG_STATE)
     pid = server_pid(host)
-    run = converge_with(bad)
+    run = converge_with(bad, playbook=CONVERGE)
     assert run.returncode != 0
     assert message in run.stdout, run.stdout[-3000:]
     assert "changed=0" in run.stdout, run.stdout[-3000:]
-    assert host.check_output("sha256sum /etc/jupyter/*.py /etc/jupyter/*.json; ls -l --time-style=+%s /etc/jupyter") == before
+    assert host.check_output(CONFIG_STATE) == before
     assert server_pid(host) == pid
 
 
 def test_back_after_reboot(host, probe):
-    restart_container(host, wait_for=api_up(host))
+    restart_container(host, wait_for=API_UP)
     seen = probe.run("kernel")
     assert seen["stdout"] == "42\n", seen
 

@@ -1,0 +1,212 @@
+"""Jupyter behind Apache httpd: the shared proxy suite, plus what is Apache's own.
+
+apache-subpath serves http://jupyter.example.org/notebook/, apache-tls
+https://lab.example.org/ (self-signed); see molecule.yml.
+"""
+
+import re
+import shlex
+
+import pytest
+from e2e.proxy_suite import *  # noqa: F403
+from e2e.proxy_suite import ProxyUnderTest, converge_host, run_output
+from e2e.verify import Probe, journal
+
+SITE = "/etc/apache2/sites-available/jupyter.conf"
+NEEDED_MODULES = {"proxy_module", "proxy_http_module", "headers_module", "alias_module"}
+
+
+@pytest.fixture(scope="module")
+def proxy():
+    return ProxyUnderTest(
+        var_prefix="apache_proxy",
+        service="apache2",
+        config_files=[SITE, "/etc/apache2/ports.conf", "/etc/apache2/sites-enabled/jupyter.conf"],
+        invalid_directive="ThisIsNotADirective On",
+    )
+
+
+@pytest.fixture(scope="module")
+def settings(host):
+    return host.ansible.get_variables()
+
+
+def converge(host, extra_vars: dict):
+    """This role's part of the converge playbook, on this host only, with extra variables."""
+    return converge_host(host, extra_vars, tags="apache_proxy")
+
+
+def main_pid(host) -> int:
+    return int(host.check_output("systemctl show -p MainPID --value apache2"))
+
+
+def loaded_modules(host) -> set[str]:
+    out = host.check_output("apache2ctl -M 2>/dev/null")
+    return {line.split()[0] for line in out.splitlines() if line.startswith(" ")}
+
+
+def fingerprint(host) -> str:
+    """What must not change when a run is refused: config files, enabled modules and sites."""
+    return host.check_output(
+        "sha256sum /etc/apache2/sites-available/* /etc/apache2/ports.conf; ls -l /etc/apache2/*-enabled/"
+    )
+
+
+def test_apache_is_2_4_from_the_distribution(host):
+    assert host.package("apache2").is_installed
+    version = re.search(r"Apache/(\d+)\.(\d+)\.(\d+)", host.check_output("apache2 -v"))
+    assert version and tuple(int(v) for v in version.groups()) >= (2, 4, 0)
+    assert "Syntax OK" in host.run("apache2ctl -t").stderr
+
+
+def test_only_the_needed_modules_are_enabled(host, settings):
+    modules = loaded_modules(host)
+    assert NEEDED_MODULES <= modules, modules
+    # httpd >= 2.4.47 upgrades websockets in mod_proxy_http: no wstunnel, no rewrite.
+    assert "proxy_wstunnel_module" not in modules
+    assert "rewrite_module" not in modules
+    assert ("ssl_module" in modules) == bool(settings.get("apache_proxy_tls", False))
+
+
+def test_site_proxies_websockets_with_upgrade(host, settings):
+    site = host.file(SITE).content_string
+    assert "ProxyPreserveHost On" in site
+    assert re.search(r'^\s*ProxyPassMatch ".*" "ws://127\.0\.0\.1:8888/\S*\$1" upgrade=websocket', site, re.M), site
+    assert re.search(r"^\s*ProxyPassReverse ", site, re.M)
+    scheme = "https" if settings.get("apache_proxy_tls") else "http"
+    assert f'RequestHeader set X-Forwarded-Proto "{scheme}"' in site
+    assert host.file("/etc/apache2/sites-enabled/jupyter.conf").linked_to == SITE
+
+
+def test_websocket_url_spaces(host, settings):
+    """Only the URL spaces that are always websockets are upgraded, JupyterHub's user spaces included."""
+    site = host.file(SITE).content_string
+    pattern = re.search(r'^\s*ProxyPassMatch "([^"]+)"', site, re.M).group(1)
+    prefix = settings.get("jupyter_base_url", "/")
+    upgraded = [
+        "api/kernels/0b5e9d1c-1234-4f6a-9a9e-1c2d3e4f5a6b/channels",
+        "terminals/websocket/1",
+        "api/events/subscribe",
+        "user/alice/api/kernels/0b5e9d1c/channels",
+        "user/alice/terminals/websocket/3",
+        "user/alice/gpu/api/kernels/0b5e9d1c/channels",
+    ]
+    plain = ["api/kernels", "api/kernels/0b5e9d1c", "api/contents/channels", "lab", "user/alice/api/kernels", "tree/x"]
+    for path in upgraded:
+        assert re.match(pattern, prefix + path), path
+    for path in plain:
+        assert not re.match(pattern, prefix + path), path
+    assert not re.match(pattern, "/elsewhere/api/kernels/x/channels") or prefix == "/"
+
+
+def test_bare_prefix_redirects(host, settings):
+    prefix = settings.get("jupyter_base_url", "/")
+    if prefix == "/":
+        pytest.skip("served at the root")
+    probe = Probe(host, settings["e2e_url"], insecure=True)
+    for path in ("/", prefix.rstrip("/")):
+        seen = probe.run("headers", "--path", path)
+        assert seen["status"] == 301 and seen["location"].endswith(prefix), seen
+
+
+def test_self_signed_key_is_private(host, settings):
+    if not settings.get("apache_proxy_tls"):
+        pytest.skip("plain-HTTP site")
+    name = settings["jupyter_public_hostname"]
+    key = host.file(f"/etc/ssl/jupyter-edge/{name}.key")
+    assert (key.user, key.group, key.mode) == ("root", "root", 0o600)
+    cert = host.check_output(f"openssl x509 -noout -ext subjectAltName -in /etc/ssl/jupyter-edge/{name}.crt")
+    assert f"DNS:{name}" in cert
+    assert "PRIVATE KEY" not in host.run("journalctl --no-pager; cat /var/log/apache2/*.log").stdout
+
+
+def test_valid_change_reloads_gracefully(host, settings):
+    """A change becomes live by a graceful reload: same main process, new behaviour."""
+    pid = main_pid(host)
+    header = 'Header always set X-Jupyter-Edge-Test "reloaded"'
+    run = converge(host, {"apache_proxy_extra_directives": [header]})
+    assert run.returncode == 0, run_output(run)[-3000:]
+    probe = Probe(host, settings["e2e_url"], insecure=True)
+    assert probe.run("headers", "--path", "login")["headers"].get("x-jupyter-edge-test") == "reloaded"
+    assert main_pid(host) == pid, journal(host, "apache2")
+    run = converge(host, {})
+    assert run.returncode == 0, run_output(run)[-3000:]
+    assert "x-jupyter-edge-test" not in probe.run("headers", "--path", "login")["headers"]
+    assert main_pid(host) == pid
+
+
+BAD_INPUT = [
+    ({"apache_proxy_location": "/jupyter/"}, "apache_proxy_location is '/jupyter/' but jupyter_base_url is '/notebook/'"),
+    ({"apache_proxy_server_name": "https://jupyter.example.org"}, "apache_proxy_server_name is 'https://"),
+    ({"apache_proxy_upstream": "http://127.0.0.1:8888/notebook/"}, "apache_proxy_upstream is"),
+    ({"apache_proxy_tls": True, "apache_proxy_tls_cert": "/etc/ssl/certs/x.pem"}, "give both as absolute paths"),
+    ({"apache_proxy_client_max_body_size": "4g"}, "apache_proxy_client_max_body_size is '4g'"),
+    ({"apache_proxy_extra_directives": "Header set X 1"}, "apache_proxy_extra_directives must be a list"),
+    ({"__apache_proxy_version": "2.2.34"}, "Apache httpd 2.2.34 (installed) is too old"),
+]
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    BAD_INPUT,
+    ids=["location", "server_name", "upstream", "tls_pair", "body_size", "extra_not_list", "old_apache"],
+)
+def test_bad_input_fails_before_any_change(host, settings, bad, message):
+    if settings.get("apache_proxy_tls"):
+        pytest.skip("checked once, on the sub-path host")
+    before, pid = fingerprint(host), main_pid(host)
+    run = converge(host, bad)
+    assert run.returncode != 0
+    assert message in " ".join(run_output(run).split()), run_output(run)[-3000:]
+    assert "changed=0" in run.stdout, run_output(run)[-3000:]
+    assert fingerprint(host) == before
+    assert main_pid(host) == pid
+
+
+def test_given_certificate_must_match_its_key(host, settings):
+    if not settings.get("apache_proxy_tls"):
+        pytest.skip("plain-HTTP site")
+    host.check_output(
+        "cd /root && umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other"
+        " -keyout other.key -out other.crt 2>/dev/null"
+    )
+    before, pid = fingerprint(host), main_pid(host)
+    name = settings["jupyter_public_hostname"]
+    run = converge(
+        host,
+        {"apache_proxy_tls_cert": f"/etc/ssl/jupyter-edge/{name}.crt", "apache_proxy_tls_key": "/root/other.key"},
+    )
+    assert run.returncode != 0
+    assert "do not form a pair" in " ".join(run_output(run).split()), run_output(run)[-3000:]
+    assert fingerprint(host) == before and main_pid(host) == pid
+
+
+def test_rewrite_method_for_older_httpd(host, settings):
+    """The RewriteRule [P] + mod_proxy_wstunnel variant (httpd < 2.4.47) also carries kernels and terminals."""
+    if settings.get("apache_proxy_tls"):
+        pytest.skip("checked once, on the sub-path host")
+    try:
+        run = converge(host, {"apache_proxy_websocket_method": "rewrite"})
+        assert run.returncode == 0, run_output(run)[-3000:]
+        site = host.file(SITE).content_string
+        assert "RewriteCond %{HTTP:Upgrade} =websocket [NC]" in site
+        assert {"rewrite_module", "proxy_wstunnel_module"} <= loaded_modules(host)
+        probe = Probe(host, settings["e2e_url"], password=settings["jupyter_password"], insecure=True)
+        seen = probe.run("kernel")
+        assert seen["ws_status"] == 101 and seen["stdout"] == "42\n", (seen, journal(host, "apache2"))
+        seen = probe.run("terminal")
+        assert seen.get("ws_status") == 101 and seen["found"], seen
+    finally:
+        run = converge(host, {})
+        # Modules are never disabled by the role (other sites may use them): the test cleans up.
+        host.run("a2dismod -q proxy_wstunnel rewrite && systemctl reload apache2")
+    assert run.returncode == 0, run_output(run)[-3000:]
+    assert "proxy_wstunnel_module" not in loaded_modules(host)
+
+
+def test_no_secret_in_site_or_logs(host, settings):
+    password = settings["jupyter_password"]
+    logs = host.run("cat /var/log/apache2/*.log; journalctl -u apache2 --no-pager").stdout
+    assert password not in logs
+    assert password not in host.file(SITE).content_string
+    assert shlex.quote(password) not in host.check_output("ps -eo args")
