@@ -8,6 +8,7 @@ refusal; the caller asserts. Unexpected failures print {"error": ...} and exit 1
 
     python3 probe.py --url http://jupyter.example.org/notebook/ --password-env PW kernel
     python3 probe.py --url https://jupyter.example.org/ --insecure tls --versions 1.1 1.2
+    python3 probe.py --url http://hub.example.org/jupyter/ --password-env PW hub-kernel --user alice
 """
 
 import argparse
@@ -19,6 +20,7 @@ import json
 import os
 import re
 import secrets
+import select
 import socket
 import ssl
 import sys
@@ -29,7 +31,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 USER_AGENT = "jupyter-edge-probe/1"
@@ -245,14 +247,16 @@ class JupyterSession:
             def connect(self) -> None:
                 self.sock = session.connect()
 
+        path = self.path(rel)
+        jar = self._cookies_for(path)
         hdrs = {"Host": self.host_header, "User-Agent": USER_AGENT, "Referer": self.base_url}
         if method not in ("GET", "HEAD"):
             hdrs["Origin"] = self.origin
-            token = self.cookies.get("_xsrf")
+            token = jar.get("_xsrf")
             if token and cookies:
                 hdrs["X-XSRFToken"] = token
-        if cookies and self.cookies:
-            hdrs["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if cookies and jar:
+            hdrs["Cookie"] = "; ".join(f"{k}={v}" for k, v in jar.items())
         if isinstance(body, bytes):
             length = len(body)
         if length is not None:
@@ -260,31 +264,42 @@ class JupyterSession:
         hdrs.update(headers or {})
         conn = Conn(self.hostname, self.port, timeout=self.timeout)
         try:
-            conn.request(method, self.path(rel), body=body, headers=hdrs)
+            conn.request(method, path, body=body, headers=hdrs)
             resp = conn.getresponse()
             result = Response(resp.status, resp.getheaders(), resp.read())
         finally:
             conn.close()
         for key, value in result.headers:
             if key.lower() == "set-cookie":
-                self._store_cookie(value)
+                self._store_cookie(value, path)
         return result
 
-    def _store_cookie(self, header: str) -> None:
-        first, *attrs = header.split(";")
+    def _cookies_for(self, path: str) -> dict[str, str]:
+        """Cookies sent with a request for `path` (one jar for the whole site here)."""
+        return self.cookies
+
+    @staticmethod
+    def _parse_set_cookie(header: str) -> tuple[str, str, dict[str, str], bool]:
+        """Name, value, attributes (lower-case keys) and whether the cookie is being deleted."""
+        first, *parts = header.split(";")
         name, _, value = first.strip().partition("=")
-        expired = False
-        for attr in attrs:
+        attrs, expired = {}, False
+        for attr in parts:
             key, _, val = attr.strip().partition("=")
+            attrs[key.lower()] = val.strip()
             if key.lower() == "max-age":
                 expired = expired or val.strip().lstrip("-").isdigit() and int(val) <= 0
             elif key.lower() == "expires":
                 with contextlib.suppress(TypeError, ValueError):
                     expired = expired or parsedate_to_datetime(val) < datetime.now(UTC)
+        return name, value.strip().strip('"'), attrs, expired
+
+    def _store_cookie(self, header: str, request_path: str = "/") -> None:
+        name, value, _, expired = self._parse_set_cookie(header)
         if expired:
             self.cookies.pop(name, None)
         else:
-            self.cookies[name] = value.strip().strip('"')
+            self.cookies[name] = value
 
     def websocket(self, rel: str, origin: str | None = None) -> tuple[dict[str, Any], WebSocket | None]:
         """Open a websocket as a browser would: Origin and Cookie headers, no subprotocol."""
@@ -299,8 +314,8 @@ class JupyterSession:
             f"Origin: {origin or self.origin}",
             f"User-Agent: {USER_AGENT}",
         ]
-        if self.cookies:
-            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        if jar := self._cookies_for(self.path(rel).split("?", 1)[0]):
+            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in jar.items()))
         sock = self.connect()
         try:
             sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
@@ -372,8 +387,9 @@ class JupyterSession:
             "root_location": root.header("Location"),
         }
 
-    def _start_kernel(self, out: dict[str, Any]) -> str | None:
-        resp = self.request("POST", "api/kernels", body=b"{}", headers={"Content-Type": "application/json"})
+    def _start_kernel(self, out: dict[str, Any], kernel_name: str | None = None) -> str | None:
+        body = json.dumps({"name": kernel_name}).encode() if kernel_name else b"{}"
+        resp = self.request("POST", "api/kernels", body=body, headers={"Content-Type": "application/json"})
         out["create_status"] = resp.status
         kernel_id = resp.json().get("id") if resp.status == 201 else None
         out["kernel_id"] = kernel_id
@@ -402,6 +418,15 @@ class JupyterSession:
         info, ws = self.websocket(f"api/kernels/{quote(kernel_id)}/channels?session_id={session_id}")
         if ws is None:
             return info
+        start = time.monotonic()
+        try:
+            info |= self._run_code(ws, session_id, code)
+        finally:
+            ws.close()
+        return info | {"elapsed": round(time.monotonic() - start, 3)}
+
+    def _run_code(self, ws: WebSocket, session_id: str, code: str) -> dict[str, Any]:
+        """One execute_request on an open kernel websocket; what came back, as observations."""
         msg_id = uuid.uuid4().hex
         header = {"msg_id": msg_id, "msg_type": "execute_request", "username": "probe", "session": session_id}
         header |= {"date": datetime.now(UTC).isoformat(), "version": "5.3"}
@@ -409,8 +434,7 @@ class JupyterSession:
         content |= {"allow_stdin": False, "stop_on_error": True}
         msg = {"header": header, "parent_header": {}, "metadata": {}, "content": content, "channel": "shell"}
         stdout, stderr, result, exception, reply, idle, error = [], [], None, None, None, False, None
-        start = time.monotonic()
-        deadline = start + self.timeout
+        deadline = time.monotonic() + self.timeout
         try:
             ws.send(json.dumps(msg))
             while not (idle and reply):
@@ -433,11 +457,8 @@ class JupyterSession:
                     reply = body.get("status")
         except (TimeoutError, ConnectionError) as exc:  # an observation: e.g. a proxy that drops frames
             error = f"{type(exc).__name__}: {exc}"
-        finally:
-            ws.close()
-        info |= {"msg_id": msg_id, "stdout": "".join(stdout), "stderr": "".join(stderr), "result": result}
-        info |= {"exception": exception, "reply_status": reply, "idle": idle, "ws_error": error}
-        return info | {"elapsed": round(time.monotonic() - start, 3)}
+        info = {"msg_id": msg_id, "stdout": "".join(stdout), "stderr": "".join(stderr), "result": result}
+        return info | {"exception": exception, "reply_status": reply, "idle": idle, "ws_error": error}
 
     def check_terminal(self, command: str = "echo probe-$((6*7))", expect: str = "probe-42") -> dict[str, Any]:
         out: dict[str, Any] = {"login": self.check_login(), "found": False}
@@ -570,6 +591,284 @@ class JupyterSession:
         }
 
 
+class HubSession(JupyterSession):
+    """One browser session against JupyterHub; `url` is the hub's base URL (e.g. http://host/jupyter/).
+
+    Cookies are kept per path as a browser keeps them: the hub's _xsrf cookie (path
+    {base}hub/) and the user server's (path {base}user/NAME/) differ, and each request
+    carries the ones whose path matches. A cookie jar file carries a session from one
+    run of the probe to the next (a browser that stays open).
+    """
+
+    REDIRECTS = (301, 302, 303, 307, 308)
+
+    def __init__(self, *args: Any, user: str = "", cookie_jar: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not user:
+            raise ProbeError("hub checks need --user")
+        self.username = user
+        self.jar_file = cookie_jar
+        self.jar: dict[tuple[str, str], str] = {}  # (name, path) -> value
+        if cookie_jar and os.path.exists(cookie_jar):
+            with open(cookie_jar, encoding="utf-8") as f:
+                self.jar = {(name, path): value for name, path, value in json.load(f)}
+
+    def save_jar(self) -> None:
+        if self.jar_file:
+            fd = os.open(self.jar_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump([[name, path, value] for (name, path), value in sorted(self.jar.items())], f)
+
+    def user_session(self) -> "HubSession":
+        """The same browser, addressing the user's server at {base}user/NAME/ (shared cookie jar)."""
+        other = HubSession(
+            f"{self.base_url}user/{quote(self.username)}/",
+            self.password,
+            self.origin,
+            self.host_header,
+            self.cafile,
+            self.insecure,
+            self.timeout,
+            user=self.username,
+        )
+        other.jar = self.jar
+        return other
+
+    # -- cookies per path (RFC 6265 path matching) -------------------------------------
+
+    def _store_cookie(self, header: str, request_path: str = "/") -> None:
+        name, value, attrs, expired = self._parse_set_cookie(header)
+        path = attrs.get("path", "")
+        if not path.startswith("/"):  # default-path: the request path up to its last '/'
+            req = request_path.split("?", 1)[0]
+            path = req[: req.rfind("/")] or "/"
+        if expired:
+            self.jar.pop((name, path), None)
+        else:
+            self.jar[(name, path)] = value
+
+    def _cookies_for(self, path: str) -> dict[str, str]:
+        path = path.split("?", 1)[0]
+        found: dict[str, str] = {}
+        for (name, cpath), value in sorted(self.jar.items(), key=lambda kv: -len(kv[0][1])):
+            match = path == cpath or (path.startswith(cpath) and (cpath.endswith("/") or path[len(cpath)] == "/"))
+            if match and name not in found:  # the most specific path wins
+                found[name] = value
+        return found
+
+    # -- navigation ----------------------------------------------------------------------
+
+    def _local(self, location: str, current: str) -> str | None:
+        """Path and query of a redirect target on this site; None for another site."""
+        current_url = f"{'https' if self.tls else 'http'}://{self.host_header}{current}"
+        target = urlsplit(urljoin(current_url, location))
+        if target.netloc.lower() != self.host_header.lower():
+            return None
+        return target.path + (f"?{target.query}" if target.query else "")
+
+    def follow(self, method: str, rel: str, body: bytes | None = None, headers: dict | None = None):
+        """A request and the redirects after it, as a browser follows them; (final response, hops)."""
+        current = self.path(rel)
+        resp = self.request(method, current, body, headers)
+        hops: list[str] = []
+        while resp.status in self.REDIRECTS and (location := resp.header("Location")) and len(hops) < 15:
+            target = self._local(location, current)
+            hops.append(f"{resp.status} {urlsplit(location).path}")  # no query: it holds OAuth codes
+            if target is None:
+                break
+            if resp.status in (301, 302, 303):
+                method, body, headers = "GET", None, None
+            current = target
+            resp = self.request(method, current, body, headers)
+        return resp, hops
+
+    # -- JupyterHub steps ----------------------------------------------------------------
+
+    def hub_login(self, no_login: bool = False) -> dict[str, Any]:
+        """Log in through the hub's form unless the cookie jar still holds a session."""
+        home = self.request("GET", "hub/home")
+        out: dict[str, Any] = {"home_status_before": home.status, "login_performed": False}
+        if home.status == 200 or no_login:
+            return out | {"logged_in": home.status == 200}
+        page = self.request("GET", "hub/login")
+        match = re.search(rb'name="_xsrf"\s+value="([^"]*)"', page.body)
+        token = match.group(1).decode() if match else self._cookies_for(self.path("hub/login")).get("_xsrf", "")
+        form = {"username": self.username, "password": self.password or "", "_xsrf": token}
+        post = self.request(
+            "POST",
+            "hub/login",
+            body=urlencode(form).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Referer": self.base_url + "hub/login"},
+        )
+        home = self.request("GET", "hub/home")  # also renews the _xsrf cookie for the logged-in user
+        out |= {"login_performed": True, "login_page_status": page.status, "xsrf_form_field": match is not None}
+        out |= {"post_status": post.status, "post_location": post.header("Location"), "home_status": home.status}
+        return out | {"logged_in": home.status == 200}
+
+    def _server_model(self) -> tuple[int, dict[str, Any]]:
+        resp = self.request("GET", f"hub/api/users/{quote(self.username)}")
+        model = resp.json() if resp.status == 200 else {}
+        return resp.status, (model.get("servers") or {}).get("", {})
+
+    def hub_server(self, start: bool = True) -> dict[str, Any]:
+        """Start the user's default server through the hub's REST API (as the Start button does) and wait."""
+        status, server = self._server_model()
+        out: dict[str, Any] = {"user_api_status": status, "was_ready": bool(server.get("ready"))}
+        if start and not server:
+            resp = self.request(
+                "POST",
+                f"hub/api/users/{quote(self.username)}/server",
+                body=b"{}",
+                headers={"Content-Type": "application/json"},
+            )
+            out["start_status"] = resp.status
+            if resp.status not in (201, 202):
+                out["start_body"] = resp.body[:300].decode("utf-8", "replace")
+        begin = time.monotonic()
+        while not server.get("ready") and (start or server) and time.monotonic() - begin < self.timeout:
+            time.sleep(0.5)
+            _, server = self._server_model()
+        out |= {"ready": bool(server.get("ready")), "url": server.get("url")}
+        return out | {"waited": round(time.monotonic() - begin, 3)}
+
+    def open_user_server(self) -> dict[str, Any]:
+        """Open the user's server as a browser does: its page, through the OAuth redirects if needed."""
+        page, hops = self.follow("GET", "")
+        status = self.request("GET", "api/status")
+        return {
+            "page_status": page.status,
+            "redirects": hops,
+            "oauth": any("/oauth2/authorize" in hop for hop in hops),
+            "sent_to_login": any(hop.endswith("/hub/login") for hop in hops),
+            "api_status": status.status,
+        }
+
+    def _execute_holding(self, kernel_id: str, code: str, hold_code: str, seconds: float, until: str | None) -> dict:
+        """Run `code`, keep the same websocket open for a while (or until a file appears), run `hold_code`."""
+        session_id = uuid.uuid4().hex
+        info, ws = self.websocket(f"api/kernels/{quote(kernel_id)}/channels?session_id={session_id}")
+        if ws is None:
+            return info
+        hold: dict[str, Any] = {}
+        second = None
+        try:
+            first = self._run_code(ws, session_id, code)
+            if first["reply_status"] == "ok":
+                hold = self._hold(ws, seconds, until)
+                if not hold["closed"] and not hold["error"]:
+                    second = self._run_code(ws, session_id, hold_code)
+        finally:
+            ws.close()
+        out = {"stdout": first["stdout"], "reply_status": first["reply_status"], "first": first}
+        return info | out | {"hold": hold, "second": second}
+
+    def _hold(self, ws: WebSocket, seconds: float, until: str | None) -> dict[str, Any]:
+        """Keep the websocket open, answering pings; `until`.held marks the start, `until` ends it early."""
+        start = time.monotonic()
+        end = start + seconds
+        if until:
+            with open(until + ".held", "w", encoding="utf-8") as f:
+                f.write(str(os.getpid()))
+        out: dict[str, Any] = {"released_by_file": False, "closed": False, "error": None, "messages": 0}
+        while (now := time.monotonic()) < end:
+            if until and os.path.exists(until):
+                out["released_by_file"] = True
+                break
+            pending = isinstance(ws.sock, ssl.SSLSocket) and ws.sock.pending()
+            if not (ws.buf or pending or select.select([ws.sock], [], [], min(0.25, end - now))[0]):
+                continue
+            try:
+                _, opcode, payload = ws._read_frame(now + self.timeout)
+            except (TimeoutError, ConnectionError) as exc:
+                out["error"] = f"{type(exc).__name__}: {exc}"
+                break
+            if opcode == 0x9:
+                ws.send(payload, 0xA)
+            elif opcode == 0x8:
+                ws.close_code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
+                out["closed"] = True
+                break
+            else:
+                out["messages"] += 1
+        return out | {"close_code": ws.close_code, "held_seconds": round(time.monotonic() - start, 3)}
+
+    # -- checks ------------------------------------------------------------------------
+
+    def check_hub_login(self) -> dict[str, Any]:
+        return {"user": self.username, "login": self.hub_login()}
+
+    def check_hub_kernel(
+        self,
+        code: str = "print(6*7)",
+        kernel_name: str | None = None,
+        hold_seconds: float = 0.0,
+        hold_until: str | None = None,
+        hold_code: str | None = None,
+        keep: bool = False,
+        no_login: bool = False,
+        no_start: bool = False,
+    ) -> dict[str, Any]:
+        """Hub login, server start, OAuth into the user's server, kernel websocket round trip(s)."""
+        out: dict[str, Any] = {"user": self.username, "login": self.hub_login(no_login), "stdout": None}
+        out["reply_status"] = None
+        if not out["login"]["logged_in"]:
+            return out
+        out["server"] = self.hub_server(start=not no_start)
+        if not out["server"]["ready"]:
+            return out
+        user = self.user_session()
+        out["user_server"] = user.open_user_server()
+        if out["user_server"]["api_status"] != 200 or not (kernel_id := user._start_kernel(out, kernel_name)):
+            return out
+        try:
+            if hold_seconds > 0:
+                out.update(user._execute_holding(kernel_id, code, hold_code or code, hold_seconds, hold_until))
+            else:
+                out.update(user._execute(kernel_id, code))
+        finally:
+            if not keep:
+                out["delete_status"] = user.request("DELETE", f"api/kernels/{quote(kernel_id)}").status
+        return out
+
+    def check_hub_reach(self, within: float = 60.0, interval: float = 0.2) -> dict[str, Any]:
+        """Poll the user's server with the stored cookies only (no login, no redirects) until it answers.
+
+        Meant to start right after the proxy was killed: 502 from the front proxy while the
+        proxy is down, then the hub's answer (the default target) while the route is
+        missing, then 200 from the user's server once the hub restored the route.
+        """
+        user = self.user_session()
+        start = time.monotonic()
+        transitions: list[list[Any]] = []
+        last: Any = None
+        proxy_back = route_back = None
+        attempts = 0
+        while time.monotonic() - start < within:
+            at = round(time.monotonic() - start, 3)
+            attempts += 1
+            try:
+                status: Any = user.request("GET", "api/status").status
+            except (OSError, http.client.HTTPException) as exc:
+                status = type(exc).__name__
+            if status != last:
+                transitions.append([at, status])
+                last = status
+            if proxy_back is None and isinstance(status, int) and status not in (502, 503, 504):
+                proxy_back = at
+            if status == 200:
+                route_back = at
+                break
+            time.sleep(interval)
+        return {
+            "user": self.username,
+            "reached": route_back is not None,
+            "proxy_back_after": proxy_back,
+            "route_back_after": route_back,
+            "attempts": attempts,
+            "transitions": transitions,
+        }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True, help="public base URL, base_url prefix included")
@@ -601,6 +900,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--versions", nargs="+", choices=sorted(TLS_VERSIONS), default=sorted(TLS_VERSIONS))
     p = checks.add_parser("headers")
     p.add_argument("--path", default="", help="relative to the base URL, or absolute when it starts with /")
+    # JupyterHub: --url is the hub's base URL; the user's server is at {url}user/NAME/.
+    hub_checks = {}
+    for name, help_text in (
+        ("hub-login", "log in through the hub's login form"),
+        ("hub-kernel", "hub login, server start, OAuth into the user's server, kernel round trip"),
+        ("hub-reach", "poll the user's server with the stored cookies until it answers (route recovery)"),
+    ):
+        hub_checks[name] = p = checks.add_parser(name, help=help_text)
+        p.add_argument("--user", required=True, help="hub user name (the password comes from --password(-env))")
+        p.add_argument("--cookie-jar", help="JSON file (created 0600) that keeps the browser's cookies between runs")
+    p = hub_checks["hub-kernel"]
+    p.add_argument("--code", default="print(6*7)")
+    p.add_argument("--kernel-name", help="kernel spec to start (default: the server's default)")
+    p.add_argument("--hold-seconds", type=float, default=0.0, help="keep the websocket open this long, then run again")
+    p.add_argument("--hold-until", metavar="FILE", help="while holding: write FILE.held, stop holding once FILE exists")
+    p.add_argument("--hold-code", help="code run on the same websocket after the hold (default: --code)")
+    p.add_argument("--keep", action="store_true", help="do not delete the kernel afterwards")
+    p.add_argument("--no-login", action="store_true", help="use the cookie jar's session only, never the login form")
+    p.add_argument("--no-start", action="store_true", help="do not start the server if it is not running")
+    p = hub_checks["hub-reach"]
+    p.add_argument("--within", type=float, default=60.0, help="give up after this many seconds (default 60)")
+    p.add_argument("--interval", type=float, default=0.2, help="seconds between attempts (default 0.2)")
     args = parser.parse_args(argv)
 
     opts = vars(args)
@@ -609,14 +930,22 @@ def main(argv: list[str] | None = None) -> int:
     password = os.environ.get(password_env) if password_env else password
     check = opts.pop("check")
     out: dict[str, Any] = {"check": check, "url": url}
+    s: JupyterSession | None = None
     try:
-        s = JupyterSession(url, password, origin, host_header, cafile, opts.pop("insecure"), opts.pop("timeout"))
-        if check not in ("unauth", "tls", "headers") and password is None:
+        session_args = (url, password, origin, host_header, cafile, opts.pop("insecure"), opts.pop("timeout"))
+        if check.startswith("hub-"):
+            s = HubSession(*session_args, user=opts.pop("user"), cookie_jar=opts.pop("cookie_jar"))
+        else:
+            s = JupyterSession(*session_args)
+        if check not in ("unauth", "tls", "headers", "hub-reach") and password is None:
             raise ProbeError("this check needs --password, or --password-env naming a set variable")
         out |= getattr(s, "check_" + check.replace("-", "_"))(**opts)  # remaining options: the check's own
     except (ProbeError, OSError, ValueError, KeyError, http.client.HTTPException) as exc:
         print(json.dumps(out | {"error": f"{type(exc).__name__}: {exc}"}))
         return 1
+    finally:
+        if isinstance(s, HubSession):
+            s.save_jar()
     print(json.dumps(out))
     return 0
 

@@ -1,0 +1,326 @@
+"""JupyterHub behind configurable-http-proxy behind nginx, verified from inside the container.
+
+Every user-facing check goes through http://hub.example.org/jupyter/ (nginx -> CHP ->
+hub or user server) with tests/e2e/probe.py, as a browser on that host would. The
+order matters: later tests reuse the browser session (cookie jar) of earlier ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import time
+from pathlib import Path
+
+import pytest
+from e2e.verify import PROBE_DST, Probe, converge_with, journal, restart_container, wait_until
+
+CHP = "configurable-http-proxy"
+HUB = "jupyterhub"
+TOKEN_FILE = "/etc/configurable-http-proxy/auth.env"
+HUB_API = "http://127.0.0.1:8081/jupyter/hub/api"
+HUB_UP = f"python3 -c 'import urllib.request as r; r.urlopen(\"{HUB_API}\", timeout=5)'"
+JAR = "/root/.jupyter-edge-hub-alice.json"  # alice's browser: cookies kept between probe runs
+CHECK_INTERVAL = 5  # jupyterhub_proxy_check_interval (default)
+STATE = (
+    "sha256sum /etc/jupyterhub/* /etc/configurable-http-proxy/* /etc/systemd/system/jupyterhub.service"
+    " /etc/systemd/system/configurable-http-proxy.service /etc/nginx/sites-enabled/*"
+)
+
+
+@pytest.fixture(scope="module")
+def settings(host):
+    return host.ansible.get_variables()
+
+
+@pytest.fixture(scope="module")
+def url(settings):
+    return settings["e2e_url"]
+
+
+@pytest.fixture(scope="module")
+def alice(host, settings, url):
+    return Probe(host, url, password=settings["e2e_users"]["alice"])
+
+
+@pytest.fixture(scope="module")
+def token(host):
+    """The proxy's API token, read as root in the container (only ever compared, never printed)."""
+    line = host.check_output(f"cat {TOKEN_FILE}")
+    return line.strip().partition("=")[2]
+
+
+def logs(host):
+    return "\n".join(journal(host, unit, 40) for unit in (HUB, CHP))
+
+
+def probe_command(probe: Probe, check: str, *args: str) -> str:
+    """The shell command Probe.run would run, for the tests that run it in the background."""
+    options = ["--url", probe.url, "--timeout", "60", "--password-env", "PROBE_PW"]
+    command = shlex.join(["python3", PROBE_DST, *options, check, *args])
+    return f"PROBE_PW=$(cat {probe.secret} 2>/dev/null) {command}"
+
+
+def main_pid(host, unit: str) -> int:
+    return int(host.check_output(f"systemctl show -p MainPID --value {unit}"))
+
+
+def server_pid(host, user: str = "alice") -> int:
+    return int(host.check_output(f"pgrep -o -u {user} -f jupyterhub-singleuser"))
+
+
+def chp_api(host, path: str = "/api/routes", token_header: str | None = "file") -> tuple[int, dict]:
+    """GET on CHP's API from inside the container; the token goes through the environment only."""
+    script = (
+        "import json, os, sys, urllib.request as r, urllib.error as e\n"
+        "req = r.Request(sys.argv[1])\n"
+        "tok = os.environ.get('TOK')\n"
+        "if tok: req.add_header('Authorization', 'token ' + tok)\n"
+        "try:\n"
+        "    resp = r.urlopen(req, timeout=10); print(resp.status); print(resp.read().decode())\n"
+        "except e.HTTPError as err:\n"
+        "    print(err.code); print('{}')\n"
+    )
+    env = {"file": f"TOK=$(sed -n 's/^CONFIGPROXY_AUTH_TOKEN=//p' {TOKEN_FILE})", None: "TOK="}.get(token_header)
+    env = env or f"TOK={shlex.quote(token_header)}"
+    out = host.check_output(f"{env} python3 -c {shlex.quote(script)} http://127.0.0.1:8001{path}")
+    status, _, body = out.partition("\n")
+    return int(status), json.loads(body or "{}")
+
+
+# -- services ---------------------------------------------------------------------------
+
+
+def test_services_supervised_and_enabled(host):
+    for unit in (CHP, HUB, "nginx"):
+        service = host.service(unit)
+        assert service.is_running and service.is_enabled, logs(host)
+    chp = host.check_output(f"systemctl show {CHP} -p User -p Restart -p NoNewPrivileges -p ProtectSystem")
+    assert "User=chp" in chp and "Restart=always" in chp and "NoNewPrivileges=yes" in chp
+    assert "ProtectSystem=strict" in chp
+    hub = host.check_output(f"systemctl show {HUB} -p Restart -p NoNewPrivileges -p ProtectSystem -p KillMode")
+    assert "Restart=always" in hub and "NoNewPrivileges=yes" in hub and "ProtectSystem=strict" in hub
+    assert "KillMode=process" in hub  # the users' servers outlive a hub restart
+
+
+def test_chp_is_pinned_and_unprivileged(host, settings):
+    pid = main_pid(host, CHP)
+    assert host.check_output(f"ps -o user= -p {pid}").strip() == "chp"
+    main = "/opt/configurable-http-proxy/lib/node_modules/configurable-http-proxy/bin/configurable-http-proxy"
+    assert host.check_output(f"/usr/bin/node {main} --version").strip() == "5.1.0"
+    assert host.user("chp").shell == "/usr/sbin/nologin"
+
+
+def test_listens_on_loopback_only(host):
+    listening = host.socket.get_listening_sockets()
+    for port in (8000, 8001, 8081):
+        assert [s for s in listening if s.endswith(f":{port}")] == [f"tcp://127.0.0.1:{port}"], listening
+
+
+def test_chp_api_refuses_requests_without_the_token(host, token):
+    assert chp_api(host, token_header=None)[0] == 403
+    assert chp_api(host, token_header="not-the-token-" + "x" * 20)[0] == 403
+    status, routes = chp_api(host)
+    assert status == 200 and "/jupyter/" in routes, routes  # the hub's route, added by the hub
+
+
+def test_chp_api_is_not_reachable_on_a_public_address(host):
+    address = host.check_output("hostname -I").split()[0]
+    assert not address.startswith("127.")
+    script = (
+        "import socket, sys\n"
+        "for port in (8001, 8000, 8081):\n"
+        "    s = socket.socket(); s.settimeout(3)\n"
+        "    print(port, s.connect_ex((sys.argv[1], port)) != 0)\n"
+    )
+    out = host.check_output(f"python3 -c {shlex.quote(script)} {address}")
+    assert out.split("\n") == ["8001 True", "8000 True", "8081 True"], out
+
+
+def test_token_files_are_root_only(host, token):
+    assert re.fullmatch(r"[0-9a-f]{64}", token)  # generated on the host (chp_auth_token unset)
+    for path in (TOKEN_FILE, "/etc/jupyterhub/jupyterhub.env"):
+        f = host.file(path)
+        assert (f.user, f.group, f.mode) == ("root", "root", 0o600), path
+    assert host.file("/etc/jupyterhub/jupyterhub.env").content_string.strip() == f"CONFIGPROXY_AUTH_TOKEN={token}"
+    config = host.file("/etc/jupyterhub/jupyterhub_config.py")
+    assert (config.user, config.mode) == ("root", 0o600)
+    assert token not in config.content_string
+
+
+def test_hub_configured_for_the_external_proxy(host):
+    config = host.file("/etc/jupyterhub/jupyterhub_config.py").content_string
+    settings = json.loads(json.loads(re.search(r"SETTINGS = json.loads\((.*)\)\n", config).group(1)))
+    assert settings["ConfigurableHTTPProxy"] == {"api_url": "http://127.0.0.1:8001", "should_start": False}
+    hub = settings["JupyterHub"]
+    assert hub["cleanup_servers"] is False
+    assert hub["bind_url"] == "http://127.0.0.1:8000/jupyter/"
+    assert hub["hub_bind_url"] == "http://127.0.0.1:8081"
+    assert hub["last_activity_interval"] == CHECK_INTERVAL
+    assert (hub["authenticator_class"], hub["spawner_class"]) == ("pam", "localprocess")
+    assert settings["Authenticator"]["allowed_users"] == ["alice"]
+    assert settings["Spawner"]["environment"]["JUPYTER_PATH"] == "/opt/jupyterhub/venv/share/jupyter"
+
+
+# -- users ------------------------------------------------------------------------------
+
+
+def test_unauthenticated_requests_are_refused(host, url):
+    seen = Probe(host, url + "user/alice/").run("unauth")
+    assert seen["kernels_status"] == 403, seen
+    assert seen["contents_status"] == 403, seen
+
+
+@pytest.mark.parametrize(
+    ("user", "password"),
+    [("alice", "not-alices-password"), ("mallory", None)],
+    ids=["wrong-password", "not-allowed"],
+)
+def test_login_refused(host, settings, url, user, password):
+    seen = Probe(host, url, password=password or settings["e2e_users"][user]).run("hub-login", "--user", user)
+    assert seen["login"]["login_performed"] and not seen["login"]["logged_in"], seen
+    assert seen["login"]["post_status"] == 403, seen
+
+
+def test_user_logs_in_starts_server_and_runs_code(host, alice):
+    host.run(f"rm -f {JAR}")
+    code = "import os, pwd; print(pwd.getpwuid(os.getuid()).pw_name, os.getcwd(), 6*7)"
+    seen = alice.run("hub-kernel", "--user", "alice", "--cookie-jar", JAR, "--code", code, timeout=240)
+    assert seen["login"]["login_performed"] and seen["login"]["logged_in"], seen
+    assert seen["server"]["ready"] and seen["server"]["url"] == "/jupyter/user/alice/", (seen, logs(host))
+    assert seen["user_server"]["oauth"] and seen["user_server"]["api_status"] == 200, seen
+    assert seen["ws_status"] == 101, seen
+    assert seen["stdout"] == "alice /home/alice 42\n", (seen, logs(host))
+    assert host.file(JAR).mode == 0o600
+
+
+def test_extra_kernel_for_every_user(host, alice):
+    code = "import os, sys, tabulate; print(sys.prefix, os.environ['EXTRA_KERNEL'], os.environ['JUPYTER_PATH'])"
+    seen = alice.run("hub-kernel", "--user", "alice", "--cookie-jar", JAR, "--kernel-name", "python-extra", "--code", code)
+    assert not seen["login"]["login_performed"], seen  # the browser's session from the previous test
+    assert seen["stdout"] == "/opt/jupyterhub/kernels/python-extra yes /opt/jupyterhub/venv/share/jupyter\n", seen
+    spec = json.loads(host.file("/opt/jupyterhub/venv/share/jupyter/kernels/python-extra/kernel.json").content_string)
+    assert spec["display_name"] == "Python 3 (extra packages)"
+
+
+def test_hub_restart_keeps_the_websocket_and_the_route(host, alice):
+    release = "/root/.hub-restart-release"
+    result = "/root/.hub-restart-result.json"
+    host.run(f"rm -f {release} {release}.held {result}")
+    command = probe_command(
+        alice,
+        "hub-kernel",
+        *("--user", "alice", "--cookie-jar", JAR, "--code", "print(6*7)", "--hold-code", "print(7*8)"),
+        *("--hold-seconds", "180", "--hold-until", release),
+    )
+    host.run(f"setsid nohup sh -c {shlex.quote(f'{command} > {result} 2>&1')} >/dev/null 2>&1 &")
+    wait_until(host, f"test -e {release}.held", 180)  # first round trip done, websocket held open
+    user_server, hub = server_pid(host), main_pid(host, HUB)
+
+    assert host.run(f"systemctl restart {HUB}").rc == 0
+    wait_until(host, HUB_UP, 120)
+    assert main_pid(host, HUB) != hub
+    assert server_pid(host) == user_server, logs(host)
+    status, routes = chp_api(host)
+    assert "/jupyter/user/alice/" in routes, routes  # the route survived
+
+    host.run(f"touch {release}")
+    wait_until(host, f"python3 -c 'import json; json.load(open(\"{result}\"))'", 120)
+    seen = json.loads(host.file(result).content_string)
+    assert seen["first"]["stdout"] == "42\n", seen
+    assert not seen["hold"]["closed"] and seen["hold"]["error"] is None and seen["hold"]["released_by_file"], seen
+    assert seen["second"]["stdout"] == "56\n" and seen["second"]["ws_error"] is None, (seen, logs(host))
+
+
+def test_chp_killed_comes_back_and_routes_are_restored(host, alice):
+    chp = main_pid(host, CHP)
+    reach = probe_command(alice, "hub-reach", "--user", "alice", "--cookie-jar", JAR, "--within", "90")
+    run = host.run(f"systemctl kill -s KILL {CHP} && {reach}")
+    assert run.rc == 0, run.stdout + run.stderr
+    seen = json.loads(run.stdout)
+    assert main_pid(host, CHP) not in (0, chp)
+    report = {k: seen[k] for k in ("proxy_back_after", "route_back_after", "attempts", "transitions")}
+    report["check_interval"] = CHECK_INTERVAL
+    out = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", ".")) / ".build" / "jupyterhub-route-recovery.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print("route recovery after killing CHP:", json.dumps(report))
+    assert seen["reached"], (seen, logs(host))
+    assert seen["proxy_back_after"] < 10, seen  # RestartSec=2 plus Node's start-up
+    assert seen["route_back_after"] - seen["proxy_back_after"] <= CHECK_INTERVAL + 3, seen
+
+    # The same browser reaches its server and kernel again, without logging in anew.
+    seen = alice.run("hub-kernel", "--user", "alice", "--cookie-jar", JAR, "--no-login", "--no-start")
+    assert seen["login"]["logged_in"] and not seen["login"]["login_performed"], seen
+    assert not seen["user_server"]["sent_to_login"] and seen["stdout"] == "42\n", seen
+
+
+def test_token_never_in_process_list_or_journal(host, token):
+    assert token not in host.check_output("ps -eo args")
+    assert token not in host.check_output(f"cat /proc/{main_pid(host, CHP)}/cmdline | tr '\\0' ' '")
+    assert token not in host.run("journalctl --no-pager; cat /var/log/nginx/*.log").stdout
+    # The users' servers do not inherit it from the hub.
+    assert token not in host.check_output(f"cat /proc/{server_pid(host)}/environ | tr '\\0' '\\n'")
+
+
+def test_token_not_in_ansible_output(host, token, monkeypatch):
+    monkeypatch.setenv("ANSIBLE_VERBOSITY", "2")
+    before = host.check_output(STATE)
+    run = converge_with({})
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert token not in run.stdout
+    assert re.search(r"changed=0\s", run.stdout), run.stdout[-3000:]
+    assert host.check_output(STATE) == before
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"chp_api_port": 8000}, "chp_port is 8000, chp_api_port is 8000"),
+        ({"chp_error_path": "/srv/errors"}, "CHP refuses: set chp_error_target to \"\""),
+        ({"chp_redirect_port": 8080}, "CHP refuses an HTTPS redirect without a certificate"),
+        ({"chp_api_ip": "0.0.0.0"}, "chp_api_ip is '0.0.0.0', not a loopback address"),
+        ({"chp_ssl_cert": "/etc/ssl/chp.crt"}, "chp_ssl_cert is '/etc/ssl/chp.crt' and chp_ssl_key is ''"),
+        ({"chp_version": "^5"}, "chp_version is '^5'"),
+        ({"chp_auth_token": "short"}, "chp_auth_token is too short"),
+        ({"chp_port": 80}, "chp_port is 80: use a port between 1024 and 65535"),
+        ({"jupyterhub_base_url": "jupyter"}, "jupyterhub_base_url is 'jupyter'"),
+        ({"jupyterhub_allowed_users": [], "jupyterhub_admin_users": []}, "nobody could log in"),
+        ({"jupyterhub_kernels": [{"name": "bad name"}]}, "each kernel needs a name"),
+    ],
+    ids=[
+        "api-port",
+        "error-path",
+        "redirect",
+        "public-api",
+        "cert-without-key",
+        "version-range",
+        "short-token",
+        "low-port",
+        "base-url",
+        "no-users",
+        "kernel-name",
+    ],
+)
+def test_bad_input_fails_before_any_change(host, bad, message, token):
+    before = host.check_output(STATE)
+    pids = (main_pid(host, CHP), main_pid(host, HUB))
+    run = converge_with(bad)
+    assert run.returncode != 0
+    assert message in run.stdout, run.stdout[-3000:]
+    assert re.search(r"changed=0\s", run.stdout), run.stdout[-3000:]
+    assert token not in run.stdout and "short" not in run.stdout.replace(message, "")
+    assert host.check_output(STATE) == before
+    assert (main_pid(host, CHP), main_pid(host, HUB)) == pids
+
+
+def test_back_after_reboot(host, alice):
+    restart_container(host, wait_for=HUB_UP)
+    wait_until(host, "systemctl is-active nginx configurable-http-proxy jupyterhub", 60)
+    # The servers died with the container; the hub forgets their stale pids and starts a new one.
+    seen = alice.run("hub-kernel", "--user", "alice", "--cookie-jar", JAR, timeout=240)
+    assert seen["server"]["ready"] and seen["stdout"] == "42\n", (seen, logs(host))
+    assert not seen["login"]["login_performed"], seen  # the session outlives the reboot too
+    time.sleep(0)
