@@ -28,18 +28,15 @@ Proxy-specific assertions (config syntax, modules, ...) belong in the scenario's
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import shlex
 import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from e2e.verify import Probe, container, journal
+from e2e.verify import Probe, container, converge_with, journal
 
 __all__ = [
     "ProxyUnderTest",
@@ -107,23 +104,12 @@ def _main_pid(host, service: str) -> int:
 
 def converge_host(host, extra_vars: dict | None = None, tags: str | None = None) -> subprocess.CompletedProcess:
     """Re-run the scenario's converge playbook on this host only, with extra variables (and tags)."""
-    scenario = Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"])
-    command = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(scenario / "converge.yml")]
-    command += ["--limit", container(host), "-e", json.dumps(extra_vars or {})]
-    if tags:
-        command += ["--tags", tags]
-    return subprocess.run(
-        command,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env=os.environ.copy(),
-    )
+    return converge_with(extra_vars or {}, limit=container(host), tags=tags)
 
 
 def run_output(run: subprocess.CompletedProcess) -> str:
-    """All a playbook run printed: molecule's ansible.cfg sends failures to stderr (display_failed_stderr)."""
-    return run.stdout + run.stderr
+    """All a playbook run printed (converge_with merges stderr, where Ansible reports failures)."""
+    return run.stdout + (run.stderr or "")
 
 
 def test_proxy_service_running_and_enabled(host, proxy):
