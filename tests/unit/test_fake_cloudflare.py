@@ -11,22 +11,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from fake_cloudflare import TEST_TOKEN, FakeCloudflare
+from fake_cloudflare import TEST_TOKEN
 
 TESTS_DIR = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def server():
-    with FakeCloudflare() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server):
-    server.reset()
-    server.zone = server.add_zone("example.com")
-    return server
 
 
 def call(fake, method, path, body=None, headers=None, raw=False):

@@ -11,22 +11,9 @@ from ansible_collections.jupyter_edge.deploy.plugins.module_utils._cloudflare im
     CloudflareError,
     format_errors,
 )
-from fake_cloudflare import TEST_TOKEN, FakeCloudflare
+from fake_cloudflare import TEST_TOKEN
 
 DNS_READ = "dns-read"  # a token the fake knows, without DNS Write
-
-
-@pytest.fixture(scope="module")
-def server():
-    with FakeCloudflare() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server):
-    server.reset()
-    server.zone = server.add_zone("example.com")
-    return server
 
 
 @pytest.fixture

@@ -4,21 +4,8 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.jupyter_edge.deploy.plugins.modules import cloudflare_dns
-from fake_cloudflare import TEST_TOKEN, FakeCloudflare
+from fake_cloudflare import TEST_TOKEN
 from fake_cloudflare.testing import run_module
-
-
-@pytest.fixture(scope="module")
-def server():
-    with FakeCloudflare() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server):
-    server.reset()
-    server.add_zone("example.com")
-    return server
 
 
 def run(fake, check_mode=False, diff=False, **args):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.jupyter_edge.deploy.plugins.modules import cloudflare_zone_settings
-from fake_cloudflare import TEST_TOKEN, FakeCloudflare
+from fake_cloudflare import TEST_TOKEN
 from fake_cloudflare.testing import run_module
 
 JUPYTER_SETTINGS = {
@@ -14,19 +14,6 @@ JUPYTER_SETTINGS = {
     "websockets": "on",
     "min_tls_version": "1.2",
 }
-
-
-@pytest.fixture(scope="module")
-def server():
-    with FakeCloudflare() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(server):
-    server.reset()
-    server.add_zone("example.com")
-    return server
 
 
 def run(fake, settings, check_mode=False, diff=False, **args):

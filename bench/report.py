@@ -1,0 +1,332 @@
+#!/usr/bin/env python3
+"""Render the `make bench` results: a markdown table (bench/results.md) and one JSON document.
+
+Inputs are the files scripts/bench.sh collects in one run: the load generator's JSON
+(bench/client.py, run in the bench container), the converge timings (wall seconds and the
+logs of the two runs, whose PLAY RECAP gives the changed count) and the Cloudflare JSON
+(bench/cloudflare.py). Every ratio is against the direct connection in the same cell of
+the same run. Targets are judged here, from the figures printed beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REFERENCE = "direct"
+HTTP_KINDS = {"api": "api/status, logged in", "static": "static asset"}
+WS_KINDS = {"ws_rtt": "execute_request round trip", "ws_stream": "streamed output"}
+NGINX_MIN_RATE, NGINX_MAX_P50 = 0.95, 1.05
+APACHE_MIN_RATE = 0.90
+RECONVERGE_MAX = 0.20
+CF_NO_CHANGE_MAX = 2
+
+
+def recap_changed(log: Path) -> int | None:
+    """changed= of the last PLAY RECAP of an Ansible log (summed over hosts)."""
+    if not log.is_file():
+        return None
+    recap = log.read_text(errors="replace").rsplit("PLAY RECAP", 1)
+    if len(recap) < 2:
+        return None
+    return sum(int(n) for n in re.findall(r"\bchanged=(\d+)", recap[1].split("\n\n", 1)[0]))
+
+
+def fmt(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "n/a"
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.{digits}f}"
+
+
+def ratio(value: float | None, ref: float | None) -> float | None:
+    return None if value is None or not ref else value / ref
+
+
+def fx(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}×"
+
+
+def spread(rates: list[float]) -> str:
+    """Range of the per-round rates relative to their median: how noisy the cell was."""
+    if len(rates) < 2:
+        return "n/a"
+    mid = sorted(rates)[len(rates) // 2]
+    return "n/a" if not mid else f"±{(max(rates) - min(rates)) / mid / 2 * 100:.0f}%"
+
+
+class Report:
+    def __init__(self, load: dict[str, Any], converge: dict[str, Any], cloudflare: dict[str, Any]) -> None:
+        self.load = load
+        self.converge = converge
+        self.cf = cloudflare
+        self.cells: dict[str, dict[str, Any]] = load.get("cells", {})
+        self.targets_order = list(load.get("targets", {}))
+        self.checks: list[dict[str, Any]] = []
+        self.lines: list[str] = []
+
+    # -- helpers --------------------------------------------------------------------
+
+    def cell(self, key: str) -> dict[str, Any] | None:
+        return self.cells.get(key)
+
+    def ratios(self, prefix: str, target: str) -> tuple[float | None, float | None, float | None]:
+        cell, ref = self.cell(f"{prefix}/{target}"), self.cell(f"{prefix}/{REFERENCE}")
+        if not cell or not ref:
+            return None, None, None
+        return (
+            ratio(cell["rate"], ref["rate"]),
+            ratio(cell["p50_ms"], ref["p50_ms"]),
+            ratio(cell["p99_ms"], ref["p99_ms"]),
+        )
+
+    def check(self, name: str, measured: str, ok: bool | None, note: str = "") -> None:
+        result = "n/a" if ok is None else ("PASS" if ok else "FAIL")
+        self.checks.append({"target": name, "measured": measured, "result": result, "note": note})
+
+    def table(self, header: list[str], rows: list[list[str]]) -> None:
+        self.lines.append("| " + " | ".join(header) + " |")
+        self.lines.append("|" + "|".join("---" for _ in header) + "|")
+        self.lines.extend("| " + " | ".join(row) + " |" for row in rows)
+        self.lines.append("")
+
+    def error_of(self, target: str) -> str | None:
+        info = self.load.get("targets", {}).get(target, {})
+        return info.get("error") or info.get("ws_error")
+
+    # -- sections -------------------------------------------------------------------
+
+    def header(self) -> None:
+        v = self.load.get("versions", {})
+        s = self.load.get("settings", {})
+        before, after = self.load.get("load_before", [0]), self.load.get("load_after", [0])
+        cpus = self.load.get("cpus") or 1
+        when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        self.lines += [
+            "# `make bench` results",
+            "",
+            f"One run, one machine ({cpus} CPUs), {when}. Jupyter Server {v.get('jupyter_server', '?')}, "
+            f"{v.get('nginx', 'nginx ?')}, {v.get('apache', 'Apache ?')}, "
+            f"configurable-http-proxy on Node.js {v.get('node', '?')}; load generator: Python "
+            f"{v.get('python_client', '?')} in the same container, plain HTTP on 127.0.0.1 with the public Host name.",
+            f"Rates are the median of {self.load.get('rounds_done', '?')} rounds (target order rotated each round, "
+            f"warm-up first, each visit bounded by {s.get('http_requests', '?')} requests or "
+            f"{s.get('http_seconds', '?')} s); p50/p99 are over every sample of every round; ×direct is the ratio "
+            "to the direct connection in the same row group; spread is half the range of the per-round rates. "
+            "Method: bench/README.md.",
+            f"Load average (1 min) in the container: {before[0]:.2f} before, {after[0]:.2f} after"
+            + (" — the machine was busy: expect noise." if max(before[0], after[0]) > cpus else "."),
+            "",
+        ]
+
+    def http(self) -> None:
+        self.lines += ["## HTTP", ""]
+        asset = self.load.get("asset", {})
+        self.lines += [
+            f"Static asset: `{asset.get('path', '?')}` ({asset.get('bytes', 0) / 1024:.0f} KiB, JupyterLab's "
+            "main bundle, the first script a browser loads); API call: "
+            f"`GET {self.load.get('api', {}).get('path', '?')}` with the login cookie. "
+            "`nginx-tuned` is NOT the nginx_proxy role: it is the bench's proposal "
+            "(molecule/bench/templates/nginx-tuned.conf.j2: static files from disk, upstream keep-alive).",
+            "",
+        ]
+        rows = []
+        for kind, label in HTTP_KINDS.items():
+            for conc in self.load.get("settings", {}).get("concurrency", [1, 16]):
+                for t in self.targets_order:
+                    rows.append(self.row(f"{kind}/c{conc}", t, [label, str(conc)]))
+        header = ["request", "conc.", "path", "req/s", "×direct", "p50 ms", "×direct", "p99 ms", "×direct"]
+        self.table(header + ["spread", "errors"], rows)
+
+    def row(self, prefix: str, target: str, first: list[str], digits: int = 2) -> list[str]:
+        cell = self.cell(f"{prefix}/{target}")
+        if not cell:
+            why = self.error_of(target) or "not measured"
+            return [*first, target, f"n/a ({why})", "", "", "", "", "", "", ""]
+        r_rate, r_p50, r_p99 = self.ratios(prefix, target)
+        return [
+            *first,
+            target,
+            fmt(cell["rate"], digits),
+            fx(r_rate),
+            fmt(cell["p50_ms"]),
+            fx(r_p50),
+            fmt(cell["p99_ms"]),
+            fx(r_p99),
+            spread(cell["rate_rounds"]),
+            str(cell["errors"]),
+        ]
+
+    def websocket(self) -> None:
+        self.lines += ["## WebSocket (kernel channels)", ""]
+        mib = self.load.get("stream_bytes", 0) >> 20
+        self.lines += [
+            "Round trip: `execute_request` of `pass`, from sending it to receiving both `execute_reply` and "
+            "the `idle` status. Streamed output: the kernel writes "
+            f"{mib} MiB to stdout per execution; rate = MiB received per second, p50/p99 = time per execution.",
+            "",
+        ]
+        rows = []
+        for kind, label in WS_KINDS.items():
+            unit = "MiB/s" if kind == "ws_stream" else "/s"
+            for t in self.targets_order:
+                if self.load["targets"][t].get("http_only"):
+                    continue
+                row = self.row(kind, t, [label], digits=1)
+                if self.cell(f"{kind}/{t}"):
+                    row[2] += f" {unit}"
+                rows.append(row)
+        header = ["measurement", "path", "rate", "×direct", "p50 ms", "×direct", "p99 ms", "×direct"]
+        self.table(header + ["spread", "errors"], rows)
+
+    def converge_section(self) -> None:
+        c = self.converge
+        first_s, again_s = c.get("first_seconds"), c.get("again_seconds")
+        first_changed = recap_changed(Path(c.get("first_log", "")))
+        again_changed = recap_changed(Path(c.get("again_log", "")))
+        share = ratio(again_s, first_s)
+        self.lines += [
+            "## Converge: the default stack (jupyter + nginx_proxy), fresh container",
+            "",
+            "Wall time of `molecule converge` (Ansible start-up included) in a new container; downloads come from "
+            "the shared apt/pip caches when they are warm. Re-converge: the same playbook again.",
+            "",
+        ]
+        rows = [
+            ["first converge", f"{fmt(first_s, 1)} s", "100%", str(first_changed)],
+            ["re-converge (idempotence)", f"{fmt(again_s, 1)} s", f"{share * 100:.0f}%" if share else "n/a"]
+            + [str(again_changed)],
+        ]
+        self.table(["run", "wall time", "of first", "changed"], rows)
+        ok = None if share is None or again_changed is None else share <= RECONVERGE_MAX and again_changed == 0
+        self.check(
+            "re-converge ≤ 20% of the first converge's time, 0 changed",
+            f"{share * 100:.0f}%, changed={again_changed}" if share else "n/a",
+            ok,
+        )
+
+    def cloudflare(self) -> None:
+        cf = self.cf
+        self.lines += [
+            "## Cloudflare DNS record against the local fake API (127.0.0.1)",
+            "",
+            f"One task: A record `{cf.get('record')}` in zone `{cf.get('zone')}`, proxied, solo; runs from an empty "
+            "zone: create, the same again (no change), a new address (update). API requests from the fake's log; "
+            "wall time of the whole `ansible-playbook` process (median of repetitions; Ansible start-up included).",
+            "",
+        ]
+        rows = []
+        for label, key in (
+            ("jupyter_edge.deploy.cloudflare_dns", "jupyter_edge"),
+            (f"community.general.cloudflare_dns {cf.get('cg_version', '')}", "community_general"),
+        ):
+            runs = cf.get(key)
+            if not runs:
+                rows.append([label, "all", "not measured", "", "", cf.get("community_general_note", "")])
+                continue
+            note = "" if key == "jupyter_edge" else cf.get("community_general_note", "")
+            for r in runs:
+                calls = ", ".join(r["calls"])
+                reps = set(r.get("api_requests_reps", [r["api_requests"]]))
+                flag = "" if len(reps) == 1 else f" (varied: {sorted(reps)})"
+                wall = f"{r['seconds']:.2f} s" + ("" if r["rc"] == 0 else f" (rc={r['rc']})")
+                rows.append([label, r["run"], f"{r['api_requests']}{flag}", str(r["writes"]), wall, calls + note])
+                note = ""
+        self.table(["module", "run", "API requests", "writes", "wall time", "requests sent"], rows)
+        no_change = next((r for r in cf.get("jupyter_edge") or [] if r["run"] == "no-change"), None)
+        self.check(
+            "Cloudflare no-change run ≤ 2 API requests (jupyter_edge.deploy.cloudflare_dns)",
+            "n/a" if no_change is None else f"{no_change['api_requests']} requests, {no_change['writes']} writes",
+            None if no_change is None else no_change["api_requests"] <= CF_NO_CHANGE_MAX and no_change["rc"] == 0,
+        )
+
+    def targets(self) -> None:
+        forwarding = [("api/c1", "api/status c1"), ("api/c16", "api/status c16")]
+        forwarding += [("ws_rtt", "ws round trip"), ("ws_stream", "ws streamed output")]
+        static = [("static/c1", "static c1"), ("static/c16", "static c16")]
+        for proxy, info in (("nginx", ""), ("nginx-tuned", " [proposal, not the role]")):
+            if proxy not in self.targets_order:
+                continue
+            for prefix, label in forwarding:
+                if not self.cell(f"{prefix}/{proxy}"):
+                    if proxy == "nginx":
+                        self.check(f"nginx {label}: ≥ 0.95× direct rate, ≤ 1.05× p50", "not measured", False)
+                    continue
+                r_rate, r_p50, _ = self.ratios(prefix, proxy)
+                errors = self.cell(f"{prefix}/{proxy}")["errors"]
+                ok = r_rate is not None and r_p50 is not None and r_rate >= NGINX_MIN_RATE and r_p50 <= NGINX_MAX_P50
+                self.check(
+                    f"{proxy} {label}: ≥ 0.95× direct rate, ≤ 1.05× p50{info}",
+                    f"{fx(r_rate)} rate, {fx(r_p50)} p50" + (f", {errors} errors" if errors else ""),
+                    ok and not errors,
+                )
+            for prefix, label in static:
+                if not self.cell(f"{prefix}/{proxy}"):
+                    continue
+                r_rate, r_p50, _ = self.ratios(prefix, proxy)
+                errors = self.cell(f"{prefix}/{proxy}")["errors"]
+                ok = r_rate is not None and r_p50 is not None and r_rate > 1 and r_p50 < 1
+                self.check(
+                    f"{proxy} {label}: faster than direct (rate > 1×, p50 < 1×){info}",
+                    f"{fx(r_rate)} rate, {fx(r_p50)} p50" + (f", {errors} errors" if errors else ""),
+                    ok and not errors,
+                )
+        for prefix, label in forwarding[:2] + static + forwarding[2:]:
+            if not self.cell(f"{prefix}/apache"):
+                self.check(f"apache {label}: ≥ 0.9× direct rate", "not measured", False)
+                continue
+            r_rate, r_p50, _ = self.ratios(prefix, "apache")
+            errors = self.cell(f"{prefix}/apache")["errors"]
+            self.check(
+                f"apache {label}: ≥ 0.9× direct rate",
+                f"{fx(r_rate)} rate ({fx(r_p50)} p50)" + (f", {errors} errors" if errors else ""),
+                r_rate is not None and r_rate >= APACHE_MIN_RATE and not errors,
+            )
+        self.check("chp: measured for comparison (no target)", "see the tables", None)
+
+    def render(self) -> str:
+        self.header()
+        self.http()
+        self.websocket()
+        self.converge_section()
+        self.cloudflare()
+        self.targets()
+        body, self.lines = self.lines, []
+        passed = sum(c["result"] == "PASS" for c in self.checks)
+        failed = sum(c["result"] == "FAIL" for c in self.checks)
+        self.lines += ["## Targets", "", f"{passed} passed, {failed} failed.", ""]
+        self.table(["target", "measured", "result"], [[c["target"], c["measured"], c["result"]] for c in self.checks])
+        return "\n".join(body[:1] + body[1:] + self.lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--load", required=True, help="bench/client.py JSON")
+    p.add_argument("--converge", required=True, help="JSON: first_seconds, first_log, again_seconds, again_log")
+    p.add_argument("--cloudflare", required=True, help="bench/cloudflare.py JSON")
+    p.add_argument("--markdown", required=True, help="write the markdown here")
+    p.add_argument("--json", help="write everything (inputs and targets) here")
+    o = p.parse_args(argv)
+    inputs = {}
+    for name in ("load", "converge", "cloudflare"):
+        path = Path(getattr(o, name))
+        inputs[name] = json.loads(path.read_text()) if path.is_file() else {}
+    report = Report(inputs["load"], inputs["converge"], inputs["cloudflare"])
+    text = report.render()
+    Path(o.markdown).write_text(text)
+    if o.json:
+        Path(o.json).write_text(json.dumps(inputs | {"targets": report.checks}, indent=1) + "\n")
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
