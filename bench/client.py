@@ -49,6 +49,10 @@ API_PATH = "api/status"
 BLOB_CODE = "_bench_blob = ('x' * 1023 + '\\n') * {kib}"
 STREAM_CODE = "import sys; sys.stdout.write(_bench_blob); sys.stdout.flush()"
 RTT_CODE = "pass"
+CHP_PACKAGES = [
+    "/opt/configurable-http-proxy/lib/node_modules/configurable-http-proxy/package.json",
+    "/usr/local/lib/node_modules/configurable-http-proxy/package.json",
+]
 ASSET_RE = re.compile(rb'src="([^"]*/static/lab/main\.[0-9a-f]+\.js(?:\?v=[0-9a-f]+)?)"')
 
 
@@ -231,9 +235,16 @@ def versions() -> dict[str, str]:
             proc = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
         except OSError:
             continue
-        text = (proc.stdout + proc.stderr).strip().splitlines()
-        if text:
-            found[name] = text[0]
+        text = (proc.stdout + proc.stderr).strip()
+        if match := re.search(r"(nginx|Apache)/[0-9.]+|v[0-9.]+", text):
+            found[name] = match.group(0)
+    for path in CHP_PACKAGES:
+        try:
+            with open(path, encoding="utf-8") as f:
+                found["chp"] = json.load(f)["version"]
+            break
+        except (OSError, ValueError, KeyError):
+            continue
     return found
 
 
@@ -264,18 +275,18 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=PORT[:http]",
         help="a way in; the first one is the reference (direct); ':http' = HTTP cells only",
     )
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
     p.add_argument("--warmup-seconds", type=float, default=0.3, help="per HTTP visit, not counted")
-    p.add_argument("--http-seconds", type=float, default=1.5, help="time limit of one HTTP visit")
+    p.add_argument("--http-seconds", type=float, default=1.0, help="time limit of one HTTP visit")
     p.add_argument("--http-requests", type=int, default=5000, help="request limit of one HTTP visit")
     p.add_argument("--ws-warmup", type=int, default=5, help="round trips before measuring, per visit")
-    p.add_argument("--ws-seconds", type=float, default=1.5, help="time limit of one round-trip visit")
+    p.add_argument("--ws-seconds", type=float, default=1.2, help="time limit of one round-trip visit")
     p.add_argument("--ws-requests", type=int, default=1000, help="round-trip limit of one visit")
     p.add_argument("--stream-mib", type=int, default=4, help="MiB written by the kernel per execution")
-    p.add_argument("--stream-seconds", type=float, default=2.5, help="time limit of one streaming visit")
+    p.add_argument("--stream-seconds", type=float, default=1.5, help="time limit of one streaming visit")
     p.add_argument("--stream-requests", type=int, default=20, help="execution limit of one streaming visit")
-    p.add_argument("--deadline", type=float, default=600, help="seconds: no new round starts after this")
+    p.add_argument("--deadline", type=float, default=330, help="seconds: no new round starts after this")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds, per operation")
     p.add_argument("--out", help="write the JSON here (default: stdout)")
     o = p.parse_args(argv)

@@ -55,6 +55,19 @@ def fx(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}×"
 
 
+def calls(requests: list[str]) -> str:
+    """'GET /client/v4/zones/<id>/dns_records' -> 'GET dns_records', repeats counted."""
+    short = [re.sub(r"^(\w+) /client/v4/(?:zones/[0-9a-f]+/)?([a-z_]+)(?:/[0-9a-f]+)?$", r"\1 \2", c) for c in requests]
+    out: list[str] = []
+    for c in short:
+        if out and out[-1].split(" ×")[0] == c:
+            n = int(out[-1].split(" ×")[1]) + 1 if " ×" in out[-1] else 2
+            out[-1] = f"{c} ×{n}"
+        else:
+            out.append(c)
+    return ", ".join(out)
+
+
 def spread(rates: list[float]) -> str:
     """Range of the per-round rates relative to their median: how noisy the cell was."""
     if len(rates) < 2:
@@ -115,7 +128,7 @@ class Report:
             "",
             f"One run, one machine ({cpus} CPUs), {when}. Jupyter Server {v.get('jupyter_server', '?')}, "
             f"{v.get('nginx', 'nginx ?')}, {v.get('apache', 'Apache ?')}, "
-            f"configurable-http-proxy on Node.js {v.get('node', '?')}; load generator: Python "
+            f"configurable-http-proxy {v.get('chp', '?')} on Node.js {v.get('node', '?')}; load generator: Python "
             f"{v.get('python_client', '?')} in the same container, plain HTTP on 127.0.0.1 with the public Host name.",
             f"Rates are the median of {self.load.get('rounds_done', '?')} rounds (target order rotated each round, "
             f"warm-up first, each visit bounded by {s.get('http_requests', '?')} requests or "
@@ -232,15 +245,16 @@ class Report:
             if not runs:
                 rows.append([label, "all", "not measured", "", "", cf.get("community_general_note", "")])
                 continue
-            note = "" if key == "jupyter_edge" else cf.get("community_general_note", "")
+            if key == "community_general":
+                label += " (patched copy, see below)"
             for r in runs:
-                calls = ", ".join(r["calls"])
                 reps = set(r.get("api_requests_reps", [r["api_requests"]]))
                 flag = "" if len(reps) == 1 else f" (varied: {sorted(reps)})"
                 wall = f"{r['seconds']:.2f} s" + ("" if r["rc"] == 0 else f" (rc={r['rc']})")
-                rows.append([label, r["run"], f"{r['api_requests']}{flag}", str(r["writes"]), wall, calls + note])
-                note = ""
+                rows.append([label, r["run"], f"{r['api_requests']}{flag}", str(r["writes"]), wall, calls(r["calls"])])
         self.table(["module", "run", "API requests", "writes", "wall time", "requests sent"], rows)
+        if cf.get("community_general"):
+            self.lines += [f"community.general: {cf.get('community_general_note', '')}.", ""]
         no_change = next((r for r in cf.get("jupyter_edge") or [] if r["run"] == "no-change"), None)
         self.check(
             "Cloudflare no-change run ≤ 2 API requests (jupyter_edge.deploy.cloudflare_dns)",
@@ -296,9 +310,9 @@ class Report:
         self.header()
         self.http()
         self.websocket()
+        self.targets()
         self.converge_section()
         self.cloudflare()
-        self.targets()
         body, self.lines = self.lines, []
         passed = sum(c["result"] == "PASS" for c in self.checks)
         failed = sum(c["result"] == "FAIL" for c in self.checks)

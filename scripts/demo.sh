@@ -22,11 +22,21 @@ JUPYTER_EDGE_DEMO_PASSWORD=$(cat "$secret")
 
 step() { printf '\n==> %s\n' "$*"; }
 step "Starting the demo container (systemd inside)"
-molecule create -s demo >/dev/null
+molecule create -s demo >.build/demo-create.log 2>&1 || { tail -n 40 .build/demo-create.log; exit 1; }
 step "Converging jupyter + nginx_proxy (first run installs JupyterLab: a few minutes)"
-if ! molecule converge -s demo >.build/demo-converge.log 2>&1; then
-  tail -n 40 .build/demo-converge.log
-  echo "converge failed: full log in .build/demo-converge.log" >&2
+log=.build/demo-converge.log
+molecule converge -s demo >"$log" 2>&1 &
+pid=$!
+start=$SECONDS
+while kill -0 "$pid" 2>/dev/null; do
+  task=$(grep -o 'TASK \[[^]]*\]' "$log" | tail -n 1 | cut -c7- | tr -d ']' || true)
+  printf '\r    %4ss  %-70.70s' "$((SECONDS - start))" "${task:-starting}"
+  sleep 3
+done
+echo
+if ! wait "$pid"; then
+  tail -n 40 "$log"
+  echo "converge failed: full log in $log" >&2
   exit 1
 fi
 step "Proving it: log in and run code over the kernel websocket, through nginx"
