@@ -1,6 +1,6 @@
 """Shared verification helpers for every molecule scenario (testinfra side).
 
-The browser-like client, tests/e2e/probe.py, is copied into the container under
+The browser-like client, tests/e2e/probe.py (a link to playbooks/files/jupyter_probe.py), is copied into the container under
 test and run there with the system python3, so every check goes through the
 proxy exactly as a browser on that host would. Passwords travel through a
 root-only file, never on a command line.
@@ -16,7 +16,8 @@ import subprocess
 import time
 from pathlib import Path
 
-PROBE_SRC = Path(__file__).with_name("probe.py")
+# The probe ships in the collection (playbooks/files, used by doctor.yml); tests/e2e/probe.py links to it.
+PROBE_SRC = Path(__file__).with_name("probe.py").resolve()
 PROBE_DST = "/usr/local/bin/jupyter-edge-probe"
 
 
