@@ -1,8 +1,9 @@
 """Shared verification helpers for every molecule scenario (testinfra side).
 
-The browser-like client, tests/e2e/probe.py (a link to playbooks/files/jupyter_probe.py), is copied into the container under
-test and run there with the system python3, so every check goes through the
-proxy exactly as a browser on that host would. Passwords travel through a
+The browser-like client, tests/e2e/probe.py (a link to the collection's
+playbooks/files/jupyter_probe.py), is copied into the container under test and
+run there with the system python3, so every check goes through the proxy exactly
+as a browser on that host would. Passwords travel through a
 root-only file, never on a command line.
 """
 
