@@ -19,7 +19,7 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 export MOLECULE_NO_LOG := false
 
-.PHONY: help venv docker image collection lint unit molecule conda test demo demo-clean clean
+.PHONY: help venv docker image link collection lint unit molecule conda test demo demo-clean clean
 
 help:
 	@echo "make demo        deploy Jupyter into a throwaway local container and print how to log in"
@@ -41,18 +41,23 @@ docker:
 image: docker
 	@scripts/build-base-image.sh
 
-# Build the tarball and install it the way users do; molecule converges from
-# the installed copy. A link of the source tree serves unit tests and playbooks.
-collection: venv
-	@mkdir -p $(BUILD)/dist $(BUILD)/ansible_collections/jupyter_edge
+# A link of the source tree as jupyter_edge.deploy, for lint, unit tests and
+# playbooks run from this clone (ansible.cfg puts .build on the collections path).
+link:
+	@mkdir -p $(BUILD)/ansible_collections/jupyter_edge
 	@ln -sfn $(CURDIR) $(BUILD)/ansible_collections/jupyter_edge/deploy
+
+# Build the tarball and install it the way users do; molecule converges from
+# the installed copy.
+collection: venv link
+	@mkdir -p $(BUILD)/dist
 	@rm -f $(BUILD)/dist/*.tar.gz
 	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist .
 	$(BIN)/ansible-galaxy collection install --force -p $(BUILD)/installed $(BUILD)/dist/jupyter_edge-deploy-*.tar.gz
 	@test -f $(COLLECTION)/plugins/modules/jupyter_password.py
 	ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed $(BIN)/ansible-doc jupyter_edge.deploy.jupyter_password >/dev/null
 
-lint: venv
+lint: venv link
 	$(BIN)/yamllint --strict .
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
