@@ -688,7 +688,7 @@ class ControlMixin:
             "rate_limit": lambda: fake.set_rate_limit(**body),
             "per_page_max": lambda: fake.set_per_page_max(body["value"]),
             "clear_requests": lambda: fake.clear_requests(),
-            "shutdown": lambda: fake.shutdown_later(),
+            "shutdown": lambda: "stopping",  # the handler stops the server once this answer is sent
         }
         if action not in handlers:
             return 404, {"error": f"unknown control action {action}"}
@@ -729,6 +729,9 @@ def _make_handler(fake):
                 self.send_header(key, value)
             self.end_headers()
             self.wfile.write(raw)
+            if self.path.startswith("/__fake__/shutdown") and status == 200:
+                self.wfile.flush()
+                fake.shutdown_later()
 
         def do_GET(self):  # noqa: N802 (http.server's naming)
             self._serve("GET")
