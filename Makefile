@@ -10,7 +10,7 @@ STAGE      := $(CURDIR)/scripts/stage.sh
 
 # Container scenarios run by `make test` (molecule/<name>); conda runs only
 # when an installer and a channel are reachable (see molecule/jupyter_conda).
-SCENARIOS ?= jupyter_systemd jupyter_cron nginx_proxy apache_proxy split cloudflare_dns
+SCENARIOS ?= jupyter_systemd jupyter_cron nginx_proxy apache_proxy jupyterhub split cloudflare_dns
 
 export PATH := $(BIN):$(PATH)
 export JUPYTER_EDGE_CACHE ?= $(HOME)/.cache/jupyter-edge

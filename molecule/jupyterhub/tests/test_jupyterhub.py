@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shlex
+import time
 from pathlib import Path
 
 import pytest
@@ -166,12 +167,6 @@ def test_hub_configured_for_the_external_proxy(host):
 # -- users ------------------------------------------------------------------------------
 
 
-def test_unauthenticated_requests_are_refused(host, url):
-    seen = Probe(host, url + "user/alice/").run("unauth")
-    assert seen["kernels_status"] == 403, seen
-    assert seen["contents_status"] == 403, seen
-
-
 @pytest.mark.parametrize(
     ("user", "password"),
     [("alice", "not-alices-password"), ("mallory", None)],
@@ -205,6 +200,14 @@ def test_extra_kernel_for_every_user(host, alice):
     assert spec["display_name"] == "Python 3 (extra packages)"
 
 
+def test_unauthenticated_requests_are_refused(host, url):
+    # alice's server runs (previous tests): without her cookies it refuses, and so does the hub's API.
+    seen = Probe(host, url + "user/alice/").run("unauth")
+    assert seen["kernels_status"] == 403, seen
+    assert seen["contents_status"] == 403, seen
+    assert Probe(host, url).run("headers", "--path", "hub/api/users")["status"] == 403
+
+
 def test_hub_restart_keeps_the_websocket_and_the_route(host, alice):
     release = "/root/.hub-restart-release"
     result = "/root/.hub-restart-result.json"
@@ -235,21 +238,29 @@ def test_hub_restart_keeps_the_websocket_and_the_route(host, alice):
 
 
 def test_chp_killed_comes_back_and_routes_are_restored(host, alice):
-    chp = main_pid(host, CHP)
+    """Kill CHP three times, at different points of the hub's route-check period, and measure."""
     reach = probe_command(alice, "hub-reach", "--user", "alice", "--cookie-jar", JAR, "--within", "90")
-    run = host.run(f"systemctl kill -s KILL {CHP} && {reach}")
-    assert run.rc == 0, run.stdout + run.stderr
-    seen = json.loads(run.stdout)
-    assert main_pid(host, CHP) not in (0, chp)
-    report = {k: seen[k] for k in ("proxy_back_after", "route_back_after", "attempts", "transitions")}
-    report["check_interval"] = CHECK_INTERVAL
+    runs = []
+    for offset in (0.0, 1.7, 3.4):
+        time.sleep(offset)
+        chp = main_pid(host, CHP)
+        since = host.check_output("date '+%Y-%m-%d %H:%M:%S'")
+        run = host.run(f"systemctl kill -s KILL {CHP} && {reach}")
+        assert run.rc == 0, run.stdout + run.stderr
+        seen = json.loads(run.stdout)
+        assert main_pid(host, CHP) not in (0, chp)
+        assert seen["reached"], (seen, logs(host))
+        hub_log = host.check_output(f"journalctl -u {HUB} --since '{since}' --no-pager")
+        assert "Adding missing route for /jupyter/user/alice/" in hub_log, hub_log[-3000:]  # the hub restored it
+        runs.append({k: seen[k] for k in ("proxy_back_after", "route_back_after", "transitions")})
+    report = {"check_interval": CHECK_INTERVAL, "runs": runs}
+    report["route_back_max"] = max(r["route_back_after"] for r in runs)
     out = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", ".")) / ".build" / "jupyterhub-route-recovery.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
-    print("route recovery after killing CHP:", json.dumps(report))
-    assert seen["reached"], (seen, logs(host))
-    assert seen["proxy_back_after"] < 10, seen  # RestartSec=2 plus Node's start-up
-    assert seen["route_back_after"] - seen["proxy_back_after"] <= CHECK_INTERVAL + 3, seen
+    for r in runs:
+        assert r["proxy_back_after"] < 10, runs  # RestartSec=2 plus Node's start-up
+        assert r["route_back_after"] - r["proxy_back_after"] <= CHECK_INTERVAL + 3, runs
 
     # The same browser reaches its server and kernel again, without logging in anew.
     seen = alice.run("hub-kernel", "--user", "alice", "--cookie-jar", JAR, "--no-login", "--no-start")
