@@ -19,13 +19,14 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 export MOLECULE_NO_LOG := false
 
-.PHONY: help venv docker image link collection lint unit molecule conda test demo demo-clean clean
+.PHONY: help venv docker image link collection lint unit molecule conda test bench demo demo-clean clean
 
 help:
 	@echo "make demo        deploy Jupyter into a throwaway local container and print how to log in"
 	@echo "make demo-clean  remove the demo container"
 	@echo "make test        everything CI runs: lint, unit tests, collection build, molecule scenarios"
 	@echo "make molecule SCENARIOS='jupyter_systemd'   selected container scenarios"
+	@echo "make bench       direct vs nginx vs Apache vs CHP, converge times, Cloudflare requests (bench/results.md)"
 
 $(BIN)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -91,6 +92,10 @@ test:
 	@$(STAGE) image $(MAKE) --no-print-directory image
 	@$(MAKE) --no-print-directory molecule
 	@echo; echo "Stage times:"; cat $(STAGE_LOG)
+
+# A benchmark, not a test: prints a table and writes bench/results.md.
+bench: venv image collection
+	@scripts/bench.sh
 
 demo: venv image collection
 	@scripts/demo.sh

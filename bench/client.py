@@ -12,11 +12,13 @@ It connects to 127.0.0.1 ports with the public Host name and Origin, and measure
         a large output streamed by the kernel (stdout of several MB per execution).
 
 Method (bench/README.md): every target is checked first (login, same static bytes, a kernel
-answer); then ROUNDS rounds, each visiting every cell on every target, the target order
-rotated per round so that slow drift of the machine falls on all targets alike. Each visit
-warms up its connections first (not counted) and then stops at a request count or a time
-limit, whichever comes first. A global deadline ends the run early if needed: the output
-says how many rounds were done. Output: one JSON document (--out, or stdout).
+answer). Then ROUNDS rounds, each visiting every cell. Within a cell all targets keep their
+connections open and take turns: CYCLES times, each target in turn runs one short slice
+(bounded by a request count and a time limit), the order rotated every cycle. The targets
+thus sample the same background load of the machine, second by second, instead of whoever
+runs last getting the busy moment. Warm-up (connections opened, caches filled) is not
+counted. A global deadline stops starting new rounds: the output says how many were done.
+Output: one JSON document (--out, or stdout).
 
     python3 client.py --host jupyter.example.org --password-env PW \
         --target direct=8888 --target nginx=80 --target apache=8081 --target chp=8000
@@ -25,6 +27,7 @@ says how many rounds were done. Output: one JSON document (--out, or stdout).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import http.client
 import itertools
@@ -32,7 +35,6 @@ import json
 import os
 import platform
 import re
-import statistics
 import subprocess
 import sys
 import threading
@@ -64,22 +66,6 @@ def percentile(sorted_values: list[float], q: float) -> float | None:
     return sorted_values[rank - 1]
 
 
-def summary(latencies: list[float], rounds: list[dict[str, Any]], unit_per_s: str) -> dict[str, Any]:
-    """Per-cell figures: median of the rounds' rates, percentiles over all measured samples."""
-    lat = sorted(latencies)
-    rates = [r["rate"] for r in rounds if r.get("rate") is not None]
-    return {
-        "rate": statistics.median(rates) if rates else None,
-        "rate_unit": unit_per_s,
-        "rate_rounds": [round(r, 3) for r in rates],
-        "p50_ms": None if not lat else round(percentile(lat, 50) * 1000, 3),
-        "p99_ms": None if not lat else round(percentile(lat, 99) * 1000, 3),
-        "samples": len(lat),
-        "errors": sum(r.get("errors", 0) for r in rounds),
-        "seconds": round(sum(r.get("seconds", 0.0) for r in rounds), 3),
-    }
-
-
 class Target:
     """One way to the Jupyter server: a name, a local port and a logged-in browser session."""
 
@@ -96,22 +82,65 @@ class Target:
         return {"Host": s.host_header, "User-Agent": "jupyter-edge-bench/1", "Referer": s.base_url, "Cookie": cookie}
 
 
-class HttpCell:
-    """One visit of one HTTP cell: `concurrency` workers with one keep-alive connection each."""
+class Slices:
+    """What one target accumulated in one cell: samples and per-round totals."""
 
-    def __init__(self, target: Target, path: str, concurrency: int, expect_len: int | None, opts: argparse.Namespace):
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.rounds: list[dict[str, float]] = []
+
+    def add(self, rnd: int, n: int, errors: int, seconds: float, amount: float, latencies: list[float]) -> None:
+        while len(self.rounds) <= rnd:
+            self.rounds.append({"n": 0, "errors": 0, "seconds": 0.0, "amount": 0.0})
+        r = self.rounds[rnd]
+        r["n"] += n
+        r["errors"] += errors
+        r["seconds"] += seconds
+        r["amount"] += amount
+        self.latencies.extend(latencies)
+
+    def summary(self, unit: str) -> dict[str, Any]:
+        """rate = everything measured / time measuring; rate_rounds = the same per round (for the spread)."""
+        lat = sorted(self.latencies)
+        seconds = sum(r["seconds"] for r in self.rounds)
+        amount = sum(r["amount"] for r in self.rounds)
+        return {
+            "rate": amount / seconds if seconds else None,
+            "rate_unit": unit,
+            "rate_rounds": [round(r["amount"] / r["seconds"], 3) for r in self.rounds if r["seconds"]],
+            "p50_ms": None if not lat else round(percentile(lat, 50) * 1000, 3),
+            "p99_ms": None if not lat else round(percentile(lat, 99) * 1000, 3),
+            "samples": len(lat),
+            "errors": sum(int(r["errors"]) for r in self.rounds),
+            "seconds": round(seconds, 3),
+        }
+
+
+class HttpPool:
+    """`concurrency` worker threads on one target, each with its own keep-alive connection.
+
+    The workers run a measured slice when asked (slice()) and otherwise wait, their
+    connections open, while the pools of the other targets take their turn.
+    """
+
+    def __init__(self, target: Target, path: str, concurrency: int, expect_len: int | None, timeout: float):
         self.target = target
         self.path = path
-        self.concurrency = concurrency
         self.expect_len = expect_len
-        self.opts = opts
-        self.latencies: list[list[float]] = [[] for _ in range(concurrency)]
-        self.errors = [0] * concurrency
-        self.ends = [0.0] * concurrency
-        self.tickets = itertools.count()  # next() is atomic under the GIL
-        self.ready = threading.Barrier(concurrency + 1)
-        self.go = threading.Event()
+        self.timeout = timeout
+        self.start = threading.Barrier(concurrency + 1)
+        self.end = threading.Barrier(concurrency + 1)
+        self.lock = threading.Lock()
         self.deadline = 0.0
+        self.limit = 0
+        self.tickets = itertools.count()
+        self.stop = False
+        self.broken = False
+        self.latencies: list[float] = []
+        self.errors = 0
+        self.threads = [threading.Thread(target=self._worker, daemon=True) for _ in range(concurrency)]
+        for t in self.threads:
+            t.start()
 
     def _one(self, conn: http.client.HTTPConnection, headers: dict[str, str]) -> tuple[bool, float]:
         start = time.perf_counter()
@@ -125,101 +154,154 @@ class HttpCell:
             ok = False
         return ok, time.perf_counter() - start
 
-    def _worker(self, i: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", self.target.port, timeout=self.opts.timeout)
+    def _worker(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.target.port, timeout=self.timeout)
         headers = self.target.headers()
         try:
-            warm_end = time.monotonic() + self.opts.warmup_seconds
-            while time.monotonic() < warm_end:
-                self._one(conn, headers)
-            self.ready.wait(timeout=self.opts.timeout)
-            self.go.wait(timeout=self.opts.timeout)
-            lat = self.latencies[i]
-            while next(self.tickets) < self.opts.http_requests and time.monotonic() < self.deadline:
-                ok, dt = self._one(conn, headers)
-                if ok:
-                    lat.append(dt)
-                else:
-                    self.errors[i] += 1
+            while True:
+                self.start.wait()
+                if self.stop:
+                    return
+                lat: list[float] = []
+                errors = 0
+                while time.monotonic() < self.deadline and next(self.tickets) < self.limit:
+                    ok, dt = self._one(conn, headers)
+                    if ok:
+                        lat.append(dt)
+                    else:
+                        errors += 1
+                with self.lock:
+                    self.latencies.extend(lat)
+                    self.errors += errors
+                self.end.wait()
         except threading.BrokenBarrierError:
-            self.errors[i] += 1
+            return
         finally:
-            self.ends[i] = time.monotonic()
             conn.close()
 
-    def run(self) -> dict[str, Any]:
-        threads = [threading.Thread(target=self._worker, args=(i,), daemon=True) for i in range(self.concurrency)]
-        for t in threads:
-            t.start()
+    def slice(self, seconds: float, limit: int) -> tuple[int, int, float, list[float]]:
+        """Run every worker for `seconds` or `limit` requests in all; (ok, errors, elapsed, latencies)."""
+        self.latencies, self.errors = [], 0
+        self.tickets = itertools.count()  # next() is atomic under the GIL
+        self.limit = limit
+        begin = time.monotonic()
+        self.deadline = begin + seconds
+        if self.broken:  # a worker hung once: this target is out of the cell
+            return 0, 1, 0.0, []
         try:
-            self.ready.wait(timeout=self.opts.warmup_seconds + self.opts.timeout)
+            self.start.wait(timeout=self.timeout)
+            self.end.wait(timeout=seconds + 2 * self.timeout)
         except threading.BrokenBarrierError:
-            pass
-        start = time.monotonic()
-        self.deadline = start + self.opts.http_seconds
-        self.go.set()
-        for t in threads:
-            t.join(self.opts.http_seconds + 2 * self.opts.timeout)
-        seconds = max(max(self.ends) - start, 1e-9)
-        n = sum(len(x) for x in self.latencies)
-        return {"n": n, "errors": sum(self.errors), "seconds": seconds, "rate": n / seconds}
+            self.broken = True
+            return 0, self.errors + 1, time.monotonic() - begin, []
+        return len(self.latencies), self.errors, time.monotonic() - begin, self.latencies
+
+    def close(self) -> None:
+        self.stop = True
+        if self.broken:
+            return  # the workers left (or hang until their socket timeout; they are daemons)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            self.start.wait(timeout=self.timeout)
+        for t in self.threads:
+            t.join(self.timeout)
 
 
-class WsCell:
-    """One visit of the websocket cells on one target: a fresh kernel websocket, two measurements."""
+class WsChannel:
+    """One target's own kernel and websocket (a kernel sends its output to every socket on it)."""
 
-    def __init__(self, target: Target, kernel_id: str, stream_bytes: int, opts: argparse.Namespace):
+    def __init__(self, target: Target, stream_bytes: int):
         self.target = target
-        self.kernel_id = kernel_id
         self.stream_bytes = stream_bytes
-        self.opts = opts
+        self.kernel_id: str | None = None
+        self.session_id = uuid.uuid4().hex
+        self.ws = None
+        created: dict[str, Any] = {}
+        self.kernel_id = target.session._start_kernel(created)
+        if not self.kernel_id:
+            raise ProbeError(f"kernel start failed: {created}")
 
-    def _execute(self, ws, session_id: str, code: str) -> tuple[bool, float, int]:
+    def open(self) -> None:
+        self.session_id = uuid.uuid4().hex
+        rel = f"api/kernels/{quote(self.kernel_id or '')}/channels?session_id={self.session_id}"
+        info, self.ws = self.target.session.websocket(rel)
+        if self.ws is None:
+            raise ProbeError(f"websocket refused: {info}")
+
+    def execute(self, code: str) -> tuple[bool, float, int]:
         start = time.perf_counter()
-        out = self.target.session._run_code(ws, session_id, code)
+        out = self.target.session._run_code(self.ws, self.session_id, code)
         dt = time.perf_counter() - start
         ok = out["reply_status"] == "ok" and out["idle"] and not out["ws_error"]
         return ok, dt, len(out["stdout"])
 
-    def run(self) -> tuple[dict[str, Any], list[float], dict[str, Any], list[float]]:
-        session_id = uuid.uuid4().hex
-        rel = f"api/kernels/{quote(self.kernel_id)}/channels?session_id={session_id}"
-        info, ws = self.target.session.websocket(rel)
-        if ws is None:
-            raise ProbeError(f"websocket refused: {info}")
-        o = self.opts
-        try:
-            for _ in range(o.ws_warmup):
-                self._execute(ws, session_id, RTT_CODE)
-            rtt: list[float] = []
-            errors = 0
-            start = time.monotonic()
-            while len(rtt) + errors < o.ws_requests and time.monotonic() - start < o.ws_seconds:
-                ok, dt, _ = self._execute(ws, session_id, RTT_CODE)
-                if ok:
-                    rtt.append(dt)
-                else:
-                    errors += 1
-            seconds = time.monotonic() - start
-            rtt_round = {"n": len(rtt), "errors": errors, "seconds": seconds, "rate": len(rtt) / seconds}
+    def slice(self, code: str, seconds: float, limit: int, size: int | None) -> tuple[int, int, float, list[float]]:
+        """Executions of `code` for `seconds` or `limit` runs; (ok, errors, elapsed, times)."""
+        times: list[float] = []
+        errors = 0
+        begin = time.monotonic()
+        while len(times) + errors < limit and time.monotonic() - begin < seconds:
+            ok, dt, got = self.execute(code)
+            if ok and (size is None or got == size):
+                times.append(dt)
+            else:
+                errors += 1
+        return len(times), errors, time.monotonic() - begin, times
 
-            self._execute(ws, session_id, STREAM_CODE)  # warm-up
-            times: list[float] = []
-            errors = received = 0
-            start = time.monotonic()
-            while len(times) + errors < o.stream_requests and time.monotonic() - start < o.stream_seconds:
-                ok, dt, size = self._execute(ws, session_id, STREAM_CODE)
-                if ok and size == self.stream_bytes:
-                    times.append(dt)
-                    received += size
-                else:
-                    errors += 1
-            seconds = time.monotonic() - start
-            mib = received / (1 << 20)
-            stream_round = {"n": len(times), "errors": errors, "seconds": seconds, "rate": mib / seconds, "mib": mib}
-        finally:
-            ws.close()
-        return rtt_round, rtt, stream_round, times
+    def close(self) -> None:
+        if self.ws is not None:
+            self.ws.close()
+            self.ws = None
+
+    def shutdown(self) -> None:
+        self.close()
+        if self.kernel_id:
+            with contextlib.suppress(ProbeError, OSError, http.client.HTTPException):
+                self.target.session.request("DELETE", f"api/kernels/{quote(self.kernel_id)}")
+
+
+def rotations(items: list[Any], cycles: int, offset: int) -> list[list[Any]]:
+    """`cycles` orders of `items`, each rotated by one more place (so no item is always first)."""
+    return [items[(c + offset) % len(items) :] + items[: (c + offset) % len(items)] for c in range(cycles)]
+
+
+def run_http_cell(
+    targets: list[Target], path: str, conc: int, expect: int | None, rnd: int, o: argparse.Namespace, acc: dict
+) -> None:
+    """One round of one HTTP cell: warm every target's pool, then interleave their slices."""
+    pools = {t.name: HttpPool(t, path, conc, expect, o.timeout) for t in targets}
+    try:
+        for t in targets:
+            pools[t.name].slice(o.warmup_seconds, 1 << 30)  # connections opened and warm, not counted
+        for order in rotations(targets, o.cycles, rnd):
+            for t in order:
+                n, errors, seconds, lat = pools[t.name].slice(o.http_slice, o.http_requests)
+                acc[t.name].add(rnd, n, errors, seconds, n, lat)
+    finally:
+        for pool in pools.values():
+            pool.close()
+
+
+def run_ws_cells(channels: list[WsChannel], rnd: int, o: argparse.Namespace, rtt: dict, stream: dict) -> None:
+    """One round of both websocket cells: fresh sockets, warm-up, interleaved slices."""
+    for ch in channels:
+        ch.open()
+    try:
+        for ch in channels:
+            for _ in range(o.ws_warmup):
+                ch.execute(RTT_CODE)
+            ch.execute(STREAM_CODE)
+        for order in rotations(channels, o.cycles, rnd):
+            for ch in order:
+                n, errors, seconds, times = ch.slice(RTT_CODE, o.ws_slice, o.ws_requests, None)
+                rtt[ch.target.name].add(rnd, n, errors, seconds, n, times)
+        mib = channels[0].stream_bytes / (1 << 20)
+        for order in rotations(channels, o.cycles, rnd):
+            for ch in order:
+                n, errors, seconds, times = ch.slice(STREAM_CODE, o.stream_slice, o.stream_requests, ch.stream_bytes)
+                stream[ch.target.name].add(rnd, n, errors, seconds, n * mib, times)
+    finally:
+        for ch in channels:
+            ch.close()
 
 
 def versions() -> dict[str, str]:
@@ -275,18 +357,19 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=PORT[:http]",
         help="a way in; the first one is the reference (direct); ':http' = HTTP cells only",
     )
-    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=3, help="rounds; each visits every cell")
+    p.add_argument("--cycles", type=int, default=6, help="per cell and round: turns of every target")
     p.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
-    p.add_argument("--warmup-seconds", type=float, default=0.3, help="per HTTP visit, not counted")
-    p.add_argument("--http-seconds", type=float, default=1.0, help="time limit of one HTTP visit")
-    p.add_argument("--http-requests", type=int, default=5000, help="request limit of one HTTP visit")
-    p.add_argument("--ws-warmup", type=int, default=5, help="round trips before measuring, per visit")
-    p.add_argument("--ws-seconds", type=float, default=1.2, help="time limit of one round-trip visit")
-    p.add_argument("--ws-requests", type=int, default=1000, help="round-trip limit of one visit")
+    p.add_argument("--warmup-seconds", type=float, default=0.3, help="per HTTP cell and target, not counted")
+    p.add_argument("--http-slice", type=float, default=0.25, help="seconds of one HTTP turn")
+    p.add_argument("--http-requests", type=int, default=2000, help="request limit of one HTTP turn")
+    p.add_argument("--ws-warmup", type=int, default=5, help="round trips before measuring, per round")
+    p.add_argument("--ws-slice", type=float, default=0.5, help="seconds of one round-trip turn")
+    p.add_argument("--ws-requests", type=int, default=100, help="round-trip limit of one turn")
     p.add_argument("--stream-mib", type=int, default=4, help="MiB written by the kernel per execution")
-    p.add_argument("--stream-seconds", type=float, default=1.5, help="time limit of one streaming visit")
-    p.add_argument("--stream-requests", type=int, default=20, help="execution limit of one streaming visit")
-    p.add_argument("--deadline", type=float, default=330, help="seconds: no new round starts after this")
+    p.add_argument("--stream-slice", type=float, default=0.3, help="seconds of one streaming turn")
+    p.add_argument("--stream-requests", type=int, default=5, help="execution limit of one streaming turn")
+    p.add_argument("--deadline", type=float, default=300, help="seconds: no new round starts after this")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds, per operation")
     p.add_argument("--out", help="write the JSON here (default: stdout)")
     o = p.parse_args(argv)
@@ -327,62 +410,45 @@ def main(argv: list[str] | None = None) -> int:
         out["targets"][t.name] = {"port": t.port, "http_only": t.http_only, "error": t.error}
     live = [t for t in targets if not t.error]
 
-    created: dict[str, Any] = {}
-    kernel_id = ref.session._start_kernel(created)
-    if not kernel_id:
-        print(json.dumps(out | {"error": f"kernel start failed: {created}"}))
-        return 1
     stream_bytes = o.stream_mib << 20
-    cells: dict[str, dict[str, Any]] = {}
-    raw: dict[str, tuple[list[float], list[dict[str, Any]]]] = {}
-
-    def record(key: str, rnd: dict[str, Any], lat: list[float]) -> None:
-        lats, rounds = raw.setdefault(key, ([], []))
-        lats.extend(lat)
-        rounds.append(rnd)
-
+    kinds = (("api", ref.session.path(API_PATH), None), ("static", asset, len(body)))
+    http_acc = {(k, c): {t.name: Slices() for t in live} for k, _, _ in kinds for c in o.concurrency}
+    ws_live = [t for t in live if not t.http_only]
+    rtt_acc = {t.name: Slices() for t in ws_live}
+    stream_acc = {t.name: Slices() for t in ws_live}
+    channels: list[WsChannel] = []
+    done = 0
     try:
-        session_id = uuid.uuid4().hex
-        info, ws = ref.session.websocket(f"api/kernels/{quote(kernel_id)}/channels?session_id={session_id}")
-        if ws is None:
-            raise ProbeError(f"websocket refused on {ref.name}: {info}")
-        try:
-            ref.session._run_code(ws, session_id, BLOB_CODE.format(kib=o.stream_mib * 1024))
-            check = ref.session._run_code(ws, session_id, "print(6*7)")
-        finally:
-            ws.close()
-        if check["stdout"].strip() != "42":
-            raise ProbeError(f"kernel check failed: {check}")
-
-        done = 0
+        for t in ws_live:
+            ch = WsChannel(t, stream_bytes)
+            channels.append(ch)
+            ch.open()
+            try:
+                t.session._run_code(ch.ws, ch.session_id, BLOB_CODE.format(kib=o.stream_mib * 1024))
+                check = t.session._run_code(ch.ws, ch.session_id, "print(6*7)")
+            finally:
+                ch.close()
+            if check["stdout"].strip() != "42":
+                raise ProbeError(f"kernel check failed on {t.name}: {check}")
         for rnd in range(o.rounds):
             if time.monotonic() - begin > o.deadline:
                 break
-            order = live[rnd % len(live) :] + live[: rnd % len(live)]
-            for kind, path in (("api", ref.session.path(API_PATH)), ("static", asset)):
-                expect = len(body) if kind == "static" else None
+            for kind, path, expect in kinds:
                 for conc in o.concurrency:
-                    for t in order:
-                        cell = HttpCell(t, path, conc, expect, o)
-                        result = cell.run()
-                        record(f"{kind}/c{conc}/{t.name}", result, [x for lat in cell.latencies for x in lat])
-            for t in order:
-                if t.http_only:
-                    continue
-                try:
-                    rtt_round, rtt, stream_round, times = WsCell(t, kernel_id, stream_bytes, o).run()
-                except (ProbeError, OSError, TimeoutError) as exc:
-                    out["targets"][t.name]["ws_error"] = f"{type(exc).__name__}: {exc}"
-                    continue
-                record(f"ws_rtt/{t.name}", rtt_round, rtt)
-                record(f"ws_stream/{t.name}", stream_round, times)
+                    run_http_cell(live, path, conc, expect, rnd, o, http_acc[(kind, conc)])
+            run_ws_cells(channels, rnd, o, rtt_acc, stream_acc)
             done += 1
     finally:
-        ref.session.request("DELETE", f"api/kernels/{quote(kernel_id)}")
+        for ch in channels:
+            ch.shutdown()
 
-    for key, (lats, rounds) in raw.items():
-        unit = "MiB/s" if key.startswith("ws_stream") else ("round trips/s" if key.startswith("ws_rtt") else "req/s")
-        cells[key] = summary(lats, rounds, unit)
+    cells: dict[str, dict[str, Any]] = {}
+    for (kind, conc), per_target in http_acc.items():
+        for name, acc in per_target.items():
+            cells[f"{kind}/c{conc}/{name}"] = acc.summary("req/s")
+    for name in rtt_acc:
+        cells[f"ws_rtt/{name}"] = rtt_acc[name].summary("round trips/s")
+        cells[f"ws_stream/{name}"] = stream_acc[name].summary("MiB/s")
     out |= {"cells": cells, "rounds_done": done, "stream_bytes": stream_bytes, "load_after": os.getloadavg()}
     out["elapsed"] = round(time.monotonic() - begin, 1)
     text = json.dumps(out, indent=1)

@@ -164,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, object] = {"zone": ZONE, "record": RECORD, "cg_version": community_general_version()}
     with tempfile.TemporaryDirectory(prefix="jupyter-edge-bench-cf.") as tmp, FakeCloudflare() as fake:
         workdir = Path(tmp)
-        result["jupyter_edge"] = measure(fake, "jupyter_edge", "jupyter_edge.deploy.cloudflare_dns", env, workdir, opts.reps)
+        module = "jupyter_edge.deploy.cloudflare_dns"
+        result["jupyter_edge"] = measure(fake, "jupyter_edge", module, env, workdir, opts.reps)
         if opts.cg_patched_copy:
             library = workdir / "library"
             library.mkdir()

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# `make bench`: one throwaway container (molecule/bench) with one Jupyter server
+# reached directly and through nginx, Apache and configurable-http-proxy; times
+# the default stack's first converge and its re-converge, runs the load generator
+# inside the container, counts the Cloudflare module's API requests against the
+# local fake, then prints the table and writes it to bench/results.md (all
+# figures in bench/results.json). Method: bench/README.md.
+#
+# Environment: BENCH_CLIENT_ARGS extra options for bench/client.py (e.g.
+# "--rounds 5"); BENCH_CG_PATCHED_COPY=1 also measures community.general's
+# cloudflare_dns through a copy whose only change is its hard-coded endpoint.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scenario=bench
+container=jupyter-bench
+host=jupyter.example.org
+targets=(direct=8888 nginx=80 nginx-tuned=8082 apache=8081 chp=8000)
+client_dir=/usr/local/lib/jupyter-edge-bench
+work=.build/bench
+results=bench/results.md
+
+export PATH="$PWD/.venv/bin:$PATH"
+export JUPYTER_EDGE_CACHE=${JUPYTER_EDGE_CACHE:-$HOME/.cache/jupyter-edge}
+export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 MOLECULE_NO_LOG=false
+JUPYTER_EDGE_BENCH_PASSWORD=$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')
+export JUPYTER_EDGE_BENCH_PASSWORD
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+now() { date +%s.%N; }
+# Run a command with its output in a log; on failure show the log's end.
+logged() {
+  local log=$1
+  shift
+  if ! timeout 1500 "$@" >"$log" 2>&1; then
+    tail -n 40 "$log" >&2
+    echo "bench: '$*' failed; full log in $log" >&2
+    return 1
+  fi
+}
+destroy() { molecule destroy -s "$scenario" >"$work/destroy.log" 2>&1 || echo "bench: molecule destroy failed, see $work/destroy.log" >&2; }
+
+mkdir -p "$work"
+rm -f "$work"/*.json "$work"/*.log
+SECONDS=0
+destroy # a container left by an interrupted run
+trap destroy EXIT
+
+step "Starting the bench container"
+logged "$work/create.log" molecule create -s "$scenario"
+
+step "First converge of the default stack (jupyter + nginx_proxy): a few minutes"
+t0=$(now)
+logged "$work/converge-1.log" molecule converge -s "$scenario"
+t1=$(now)
+step "Re-converge (idempotence)"
+logged "$work/converge-2.log" molecule converge -s "$scenario"
+t2=$(now)
+python3 - "$t0" "$t1" "$t2" "$work" >"$work/converge.json" <<'PY'
+import json, sys
+t0, t1, t2 = map(float, sys.argv[1:4])
+work = sys.argv[4]
+print(json.dumps({"first_seconds": round(t1 - t0, 1), "first_log": f"{work}/converge-1.log",
+                  "again_seconds": round(t2 - t1, 1), "again_log": f"{work}/converge-2.log"}))
+PY
+
+step "Adding Apache (:8081), configurable-http-proxy (:8000) and the tuned nginx site (:8082)"
+logged "$work/side-effect.log" molecule side-effect -s "$scenario"
+
+step "Load generator in the container: HTTP and websocket cells, all paths (about 3 minutes)"
+docker exec "$container" mkdir -p "$client_dir"
+docker cp -L tests/e2e/probe.py "$container:$client_dir/probe.py" >/dev/null
+docker cp -L bench/client.py "$container:$client_dir/client.py" >/dev/null
+args=()
+for t in "${targets[@]}"; do args+=(--target "$t"); done
+# shellcheck disable=SC2086 # BENCH_CLIENT_ARGS is a list of options
+logged "$work/client.log" docker exec -e BENCH_PW="$JUPYTER_EDGE_BENCH_PASSWORD" "$container" \
+  timeout 900 python3 "$client_dir/client.py" --host "$host" --password-env BENCH_PW "${args[@]}" \
+  ${BENCH_CLIENT_ARGS:-} --out /root/bench-load.json
+docker cp "$container:/root/bench-load.json" "$work/load.json" >/dev/null
+
+step "Removing the bench container"
+trap - EXIT
+destroy
+
+step "Cloudflare module against the local fake API"
+cf_args=()
+[ -n "${BENCH_CG_PATCHED_COPY:-}" ] && cf_args+=(--cg-patched-copy)
+# A failed run is reported in the table (its exit status), not fatal here.
+logged "$work/cloudflare.log" python bench/cloudflare.py --out "$work/cloudflare.json" "${cf_args[@]}" || true
+
+step "Results (${SECONDS} s in all)"
+python bench/report.py --load "$work/load.json" --converge "$work/converge.json" \
+  --cloudflare "$work/cloudflare.json" --markdown "$results" --json bench/results.json
+echo "written: $results, bench/results.json (raw inputs and logs in $work)" >&2
