@@ -406,12 +406,18 @@ class JupyterSession:
                 return out
         elif not (kernel_id := self._start_kernel(out)):
             return out
-        try:
+        with self._kernel_deleted_after(out, kernel_id, keep):
             out.update(self._execute(kernel_id, code))
+        return out
+
+    @contextlib.contextmanager
+    def _kernel_deleted_after(self, out: dict[str, Any], kernel_id: str, keep: bool = False) -> Iterator[None]:
+        """Delete the kernel when the block ends (unless keep), recording the status in out."""
+        try:
+            yield
         finally:
             if not keep:
                 out["delete_status"] = self.request("DELETE", f"api/kernels/{quote(kernel_id)}").status
-        return out
 
     def _execute(self, kernel_id: str, code: str) -> dict[str, Any]:
         session_id = uuid.uuid4().hex
@@ -533,13 +539,11 @@ class JupyterSession:
         out: dict[str, Any] = {"login": self.check_login(), "origin": origin, "ws_status": None}
         if not out["login"]["logged_in"] or not (kernel_id := self._start_kernel(out)):
             return out
-        try:
+        with self._kernel_deleted_after(out, kernel_id):
             info, ws = self.websocket(f"api/kernels/{quote(kernel_id)}/channels?session_id={uuid.uuid4().hex}", origin)
             out.update(info)
             if ws is not None:
                 ws.close()
-        finally:
-            out["delete_status"] = self.request("DELETE", f"api/kernels/{quote(kernel_id)}").status
         return out
 
     def check_tls(self, versions: list[str]) -> dict[str, Any]:
@@ -820,14 +824,11 @@ class HubSession(JupyterSession):
         out["user_server"] = user.open_user_server()
         if out["user_server"]["api_status"] != 200 or not (kernel_id := user._start_kernel(out, kernel_name)):
             return out
-        try:
+        with user._kernel_deleted_after(out, kernel_id, keep):
             if hold_seconds > 0:
                 out.update(user._execute_holding(kernel_id, code, hold_code or code, hold_seconds, hold_until))
             else:
                 out.update(user._execute(kernel_id, code))
-        finally:
-            if not keep:
-                out["delete_status"] = user.request("DELETE", f"api/kernels/{quote(kernel_id)}").status
         return out
 
     def check_hub_reach(self, within: float = 60.0, interval: float = 0.2) -> dict[str, Any]:
