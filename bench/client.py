@@ -55,7 +55,6 @@ CHP_PACKAGES = [
     "/opt/configurable-http-proxy/lib/node_modules/configurable-http-proxy/package.json",
     "/usr/local/lib/node_modules/configurable-http-proxy/package.json",
 ]
-ASSET_RE = re.compile(rb'src="([^"]*/static/lab/main\.[0-9a-f]+\.js(?:\?v=[0-9a-f]+)?)"')
 
 
 def percentile(sorted_values: list[float], q: float) -> float | None:
@@ -388,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     out: dict[str, Any] = {"host": o.host, "targets": {}, "settings": {}, "load_before": os.getloadavg()}
     out["settings"] = {k: v for k, v in vars(o).items() if k not in ("password_env", "out")}
     out["cpus"] = os.cpu_count()
+    out["client_cpus"] = sorted(os.sched_getaffinity(0))
     out["versions"] = versions()
 
     # Reference login, the static asset a browser loads first, and the kernel.
@@ -395,9 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     if ref.error:
         print(json.dumps(out | {"error": f"{ref.name}: {ref.error}"}))
         return 1
-    page = ref.session.request("GET", "lab")
-    match = ASSET_RE.search(page.body)
-    asset = match.group(1).decode() if match else ref.session.path("static/favicons/favicon.ico")
+    asset = ref.session.lab_asset()
     body = ref.session.request("GET", asset).body
     asset_sha = hashlib.sha256(body).hexdigest()
     out["asset"] = {"path": asset, "bytes": len(body), "sha256": asset_sha}

@@ -137,6 +137,15 @@ class Report:
 
     # -- sections -------------------------------------------------------------------
 
+    def placement(self) -> str:
+        client, cpus = self.load.get("client_cpus"), self.load.get("cpus") or 1
+        if not client or len(client) >= cpus:
+            return " No CPU placement: Jupyter, proxies and load generator share every CPU."
+        return (
+            f" CPU placement: load generator and proxies on CPU {','.join(map(str, client))}, Jupyter and its "
+            "kernels on the other(s), for every path alike."
+        )
+
     def header(self) -> None:
         v = self.load.get("versions", {})
         s = self.load.get("settings", {})
@@ -149,7 +158,8 @@ class Report:
             f"One run, one machine ({cpus} CPUs), {when}. Jupyter Server {v.get('jupyter_server', '?')}, "
             f"{v.get('nginx', 'nginx ?')}, {v.get('apache', 'Apache ?')}, "
             f"configurable-http-proxy {v.get('chp', '?')} on Node.js {v.get('node', '?')}; load generator: Python "
-            f"{v.get('python_client', '?')} in the same container, plain HTTP on 127.0.0.1 with the public Host name.",
+            f"{v.get('python_client', '?')} in the same container, plain HTTP on 127.0.0.1 with the public Host name."
+            + self.placement(),
             f"{self.load.get('rounds_done', '?')} rounds; in each, every cell lets all paths take turns in short "
             f"slices ({s.get('cycles', '?')} cycles, order rotated, HTTP slices of {s.get('http_slice', '?')} s), "
             "connections kept open and warmed up first, so that all paths see the same background load. "
@@ -167,9 +177,7 @@ class Report:
         self.lines += [
             f"Static asset: `{asset.get('path', '?')}` ({asset.get('bytes', 0) / 1024:.0f} KiB, JupyterLab's "
             "main bundle, the first script a browser loads); API call: "
-            f"`GET {self.load.get('api', {}).get('path', '?')}` with the login cookie. "
-            "`nginx-tuned` is NOT the nginx_proxy role: it is the bench's proposal "
-            "(molecule/bench/templates/nginx-tuned.conf.j2: static files from disk, upstream keep-alive).",
+            f"`GET {self.load.get('api', {}).get('path', '?')}` with the login cookie.",
             "",
         ]
         rows = []
@@ -306,33 +314,30 @@ class Report:
         forwarding = [("api/c1", "api/status c1"), ("api/c16", "api/status c16")]
         forwarding += [("ws_rtt", "ws round trip"), ("ws_stream", "ws streamed output")]
         static = [("static/c1", "static c1"), ("static/c16", "static c16")]
-        for proxy, info in (("nginx", ""), ("nginx-tuned", " [proposal, not the role]")):
-            if proxy not in self.targets_order:
+        for prefix, label in forwarding:
+            if not self.cell(f"{prefix}/nginx"):
+                self.check(f"nginx {label}: ≥ 0.95× direct rate, ≤ 1.05× p50", "not measured", False)
                 continue
-            for prefix, label in forwarding:
-                if not self.cell(f"{prefix}/{proxy}"):
-                    if proxy == "nginx":
-                        self.check(f"nginx {label}: ≥ 0.95× direct rate, ≤ 1.05× p50", "not measured", False)
-                    continue
-                r_rate, r_p50, _ = self.ratios(prefix, proxy)
-                errors = self.cell(f"{prefix}/{proxy}")["errors"]
-                ok = r_rate is not None and r_p50 is not None and r_rate >= NGINX_MIN_RATE and r_p50 <= NGINX_MAX_P50
-                self.check(
-                    f"{proxy} {label}: ≥ 0.95× direct rate, ≤ 1.05× p50{info}",
-                    f"{fx(r_rate)} rate, {fx(r_p50)} p50" + (f", {errors} errors" if errors else ""),
-                    ok and not errors,
-                )
-            for prefix, label in static:
-                if not self.cell(f"{prefix}/{proxy}"):
-                    continue
-                r_rate, r_p50, _ = self.ratios(prefix, proxy)
-                errors = self.cell(f"{prefix}/{proxy}")["errors"]
-                ok = r_rate is not None and r_p50 is not None and r_rate > 1 and r_p50 < 1
-                self.check(
-                    f"{proxy} {label}: faster than direct (rate > 1×, p50 < 1×){info}",
-                    f"{fx(r_rate)} rate, {fx(r_p50)} p50" + (f", {errors} errors" if errors else ""),
-                    ok and not errors,
-                )
+            r_rate, r_p50, _ = self.ratios(prefix, "nginx")
+            errors = self.cell(f"{prefix}/nginx")["errors"]
+            ok = r_rate is not None and r_p50 is not None and r_rate >= NGINX_MIN_RATE and r_p50 <= NGINX_MAX_P50
+            self.check(
+                f"nginx {label}: ≥ 0.95× direct rate, ≤ 1.05× p50",
+                f"{fx(r_rate)} rate, {fx(r_p50)} p50" + (f", {errors} errors" if errors else ""),
+                ok and not errors,
+            )
+        for prefix, label in static:
+            if not self.cell(f"{prefix}/nginx"):
+                self.check(f"nginx {label}: faster than direct (rate > 1×, p50 < 1×)", "not measured", False)
+                continue
+            r_rate, r_p50, _ = self.ratios(prefix, "nginx")
+            errors = self.cell(f"{prefix}/nginx")["errors"]
+            ok = r_rate is not None and r_p50 is not None and r_rate > 1 and r_p50 < 1
+            self.check(
+                f"nginx {label}: faster than direct (rate > 1×, p50 < 1×)",
+                f"{fx(r_rate)} rate, {fx(r_p50)} p50" + (f", {errors} errors" if errors else ""),
+                ok and not errors,
+            )
         for prefix, label in forwarding[:2] + static + forwarding[2:]:
             if not self.cell(f"{prefix}/apache"):
                 self.check(f"apache {label}: ≥ 0.9× direct rate", "not measured", False)

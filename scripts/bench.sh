@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 scenario=bench
 container=jupyter-bench
 host=jupyter.example.org
-targets=(direct=8888 nginx=80 nginx-tuned=8082 apache=8081 chp=8000)
+targets=(direct=8888 nginx=80 apache=8081 chp=8000)
 client_dir=/usr/local/lib/jupyter-edge-bench
 work=.build/bench
 results=bench/results.md
@@ -64,8 +64,23 @@ print(json.dumps({"first_seconds": round(t1 - t0, 1), "first_log": f"{work}/conv
                   "again_seconds": round(t2 - t1, 1), "again_log": f"{work}/converge-2.log"}))
 PY
 
-step "Adding Apache (:8081), configurable-http-proxy (:8000) and the tuned nginx site (:8082)"
+step "Adding Apache (:8081) and configurable-http-proxy (:8000)"
 logged "$work/side-effect.log" molecule side-effect -s "$scenario"
+
+# Jupyter (and the kernels it starts later) gets CPU 1 to itself; the proxies and
+# the load generator share CPU 0, for every path alike, as on a server whose users
+# are elsewhere. Without this the proxies and the load generator take CPU from
+# Jupyter itself (bench/README.md, "CPU placement").
+pin=()
+if [ "$(docker exec "$container" nproc)" -ge 2 ]; then
+  step "CPU placement: Jupyter on CPU 1; proxies and load generator on CPU 0"
+  docker exec "$container" sh -c '
+    for pid in $(pgrep -u jupyter); do taskset -a -p -c 1 "$pid" >/dev/null; done
+    for pid in $(pgrep -x nginx; pgrep -x apache2; pgrep -f configurable-http-proxy); do
+      taskset -a -p -c 0 "$pid" >/dev/null
+    done'
+  pin=(taskset -c 0)
+fi
 
 step "Load generator in the container: HTTP and websocket cells, all paths (about 3 minutes)"
 docker exec "$container" mkdir -p "$client_dir"
@@ -75,7 +90,7 @@ args=()
 for t in "${targets[@]}"; do args+=(--target "$t"); done
 # shellcheck disable=SC2086 # BENCH_CLIENT_ARGS is a list of options
 logged "$work/client.log" docker exec -e BENCH_PW="$JUPYTER_EDGE_BENCH_PASSWORD" "$container" \
-  timeout 900 python3 "$client_dir/client.py" --host "$host" --password-env BENCH_PW "${args[@]}" \
+  "${pin[@]}" timeout 900 python3 "$client_dir/client.py" --host "$host" --password-env BENCH_PW "${args[@]}" \
   ${BENCH_CLIENT_ARGS:-} --out /root/bench-load.json
 docker cp "$container:/root/bench-load.json" "$work/load.json" >/dev/null
 

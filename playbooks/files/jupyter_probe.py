@@ -41,6 +41,9 @@ TLS_VERSIONS = {
     "1.2": ssl.TLSVersion.TLSv1_2,
     "1.3": ssl.TLSVersion.TLSv1_3,
 }
+# The first script JupyterLab's page loads: hashed name, versioned URL (?v=), which
+# Jupyter marks cacheable for years, so a proxy may keep it.
+LAB_ASSET_RE = re.compile(rb'src="([^"]*/static/lab/main\.[0-9a-f]+\.js(?:\?v=[0-9a-f]+)?)"')
 
 
 class ProbeError(Exception):
@@ -579,6 +582,39 @@ class JupyterSession:
             out["cert_error"] = f"{type(exc).__name__}: {exc}"
         return out
 
+    def lab_asset(self) -> str:
+        """Request path of JupyterLab's main bundle, read from the (logged-in) /lab page."""
+        page = self.request("GET", "lab")
+        match = LAB_ASSET_RE.search(page.body)
+        if page.status != 200 or not match:
+            raise ProbeError(f"no JupyterLab bundle in {self.path('lab')} (status {page.status})")
+        return match.group(1).decode()
+
+    def check_static(self, path: str | None = None, times: int = 2) -> dict[str, Any]:
+        """Fetch a static file `times` times without cookies (static files are public).
+
+        Default: JupyterLab's main bundle (needs the password to read the /lab page).
+        Per fetch: status, size, sha256 and the cache headers (Cache-Control, and the
+        proxy's cache verdict: nginx X-Cache-Status, Apache X-Cache).
+        """
+        if path is None:
+            if not self.check_login()["logged_in"]:
+                raise ProbeError("login failed: cannot read the /lab page")
+            path = self.lab_asset()
+        fetches = []
+        for _ in range(times):
+            resp = self.request("GET", path, cookies=False)
+            fetches.append(
+                {
+                    "status": resp.status,
+                    "bytes": len(resp.body),
+                    "sha256": hashlib.sha256(resp.body).hexdigest(),
+                    "cache_control": resp.header("Cache-Control"),
+                    "proxy_cache": resp.header("X-Cache-Status") or resp.header("X-Cache"),
+                }
+            )
+        return {"path": self.path(path), "fetches": fetches}
+
     def check_headers(self, path: str = "") -> dict[str, Any]:
         resp = self.request("GET", path)
         headers: dict[str, str] = {}
@@ -899,6 +935,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--origin-override", required=True, metavar="ORIGIN")
     p = checks.add_parser("tls")
     p.add_argument("--versions", nargs="+", choices=sorted(TLS_VERSIONS), default=sorted(TLS_VERSIONS))
+    p = checks.add_parser("static")
+    p.add_argument("--path", help="static file (default: JupyterLab's main bundle, found after logging in)")
+    p.add_argument("--times", type=int, default=2, help="fetch it this many times (default 2)")
     p = checks.add_parser("headers")
     p.add_argument("--path", default="", help="relative to the base URL, or absolute when it starts with /")
     # JupyterHub: --url is the hub's base URL; the user's server is at {url}user/NAME/.
@@ -938,7 +977,8 @@ def main(argv: list[str] | None = None) -> int:
             s = HubSession(*session_args, user=opts.pop("user"), cookie_jar=opts.pop("cookie_jar"))
         else:
             s = JupyterSession(*session_args)
-        if check not in ("unauth", "tls", "headers", "hub-reach") and password is None:
+        public = check in ("unauth", "tls", "headers", "hub-reach") or (check == "static" and opts["path"])
+        if not public and password is None:
             raise ProbeError("this check needs --password, or --password-env naming a set variable")
         out |= getattr(s, "check_" + check.replace("-", "_"))(**opts)  # remaining options: the check's own
     except (ProbeError, OSError, ValueError, KeyError, http.client.HTTPException) as exc:

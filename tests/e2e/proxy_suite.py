@@ -50,6 +50,8 @@ __all__ = [
     "test_kernel_channels_through_proxy",
     "test_terminal_websocket_through_proxy",
     "test_upload_through_proxy",
+    "test_versioned_static_files_come_from_the_proxy_cache",
+    "test_unversioned_static_files_are_always_forwarded",
     "test_foreign_origin_websocket_is_refused",
     "test_tls_versions",
     "test_hsts_header",
@@ -147,6 +149,32 @@ def test_upload_through_proxy(host, proxy, e2e_probe):
     assert seen["put_status"] in (200, 201), (seen, _diagnose(host, proxy))
     assert seen["size_reported"] == UPLOAD_MB * 1024 * 1024, seen
     assert seen["hash_match"] in (True, None), seen  # None: the server does not report hashes
+
+
+def _from_cache(fetch: dict) -> bool:
+    # nginx: X-Cache-Status HIT; Apache mod_cache: X-Cache "HIT from <host>".
+    return (fetch["proxy_cache"] or "").startswith("HIT")
+
+
+def test_versioned_static_files_come_from_the_proxy_cache(host, e2e_settings, e2e_probe):
+    """JupyterLab's hashed bundle: Jupyter's bytes, answered from the proxy's cache once it has them."""
+    seen = e2e_probe.run("static", "--times", "3")
+    fetches = seen["fetches"]
+    assert [f["status"] for f in fetches] == [200] * 3, seen
+    assert _from_cache(fetches[-1]), seen
+    assert "max-age=" in (fetches[-1]["cache_control"] or ""), seen
+    direct = Probe(host, f"http://127.0.0.1:{e2e_settings.get('jupyter_port', 8888)}/").run(
+        "static", "--path", seen["path"], "--times", "1"
+    )
+    assert direct["fetches"][0]["status"] == 200, direct
+    assert {f["sha256"] for f in fetches} == {direct["fetches"][0]["sha256"]}, (seen, direct)
+
+
+def test_unversioned_static_files_are_always_forwarded(e2e_probe):
+    """Jupyter marks a static URL without ?v= as no-cache: the proxy must not answer it from its cache."""
+    seen = e2e_probe.run("static", "--path", "static/favicons/favicon.ico", "--times", "2")
+    assert [f["status"] for f in seen["fetches"]] == [200, 200], seen
+    assert not any(_from_cache(f) for f in seen["fetches"]), seen
 
 
 def test_foreign_origin_websocket_is_refused(e2e_probe):

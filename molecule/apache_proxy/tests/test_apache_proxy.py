@@ -13,7 +13,14 @@ from e2e.proxy_suite import ProxyUnderTest, converge_host, run_output
 from e2e.verify import Probe, journal
 
 SITE = "/etc/apache2/sites-available/jupyter.conf"
-NEEDED_MODULES = {"proxy_module", "proxy_http_module", "headers_module", "alias_module"}
+NEEDED_MODULES = {
+    "proxy_module",
+    "proxy_http_module",
+    "headers_module",
+    "alias_module",
+    "cache_module",
+    "cache_disk_module",
+}
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +140,35 @@ def test_valid_change_reloads_gracefully(host, settings):
     assert run.returncode == 0, run_output(run)[-3000:]
     assert "x-jupyter-edge-test" not in probe.run("headers", "--path", "login")["headers"]
     assert main_pid(host) == pid
+
+
+def listening_ports(host) -> set[int]:
+    return {int(s.rsplit(":", 1)[1]) for s in host.socket.get_listening_sockets() if s.startswith("tcp://")}
+
+
+def test_apache_listens_on_the_site_ports_only(host, settings):
+    """ports.conf is the site's: another HTTP port moves Apache off port 80; converging back restores."""
+    if settings.get("apache_proxy_tls"):
+        pytest.skip("checked on the sub-path host")
+    assert "Listen 80\n" in host.file("/etc/apache2/ports.conf").content_string
+    assert 80 in listening_ports(host) and 443 not in listening_ports(host)
+    try:
+        run = converge(host, {"apache_proxy_http_port": 8081})
+        assert run.returncode == 0, run_output(run)[-3000:]
+        ports = listening_ports(host)
+        assert 8081 in ports and 80 not in ports, ports
+        probe = Probe(host, settings["e2e_url"].replace("jupyter.example.org/", "jupyter.example.org:8081/"))
+        assert probe.run("headers", "--path", "login")["status"] == 200
+    finally:
+        run = converge(host, {})
+    assert run.returncode == 0, run_output(run)[-3000:]
+    assert 80 in listening_ports(host) and 8081 not in listening_ports(host)
+
+
+def test_static_cache_cleaner_keeps_its_size(host):
+    """mod_cache_disk never deletes by itself: Debian's htcacheclean daemon must run."""
+    cleaner = host.service("apache-htcacheclean")
+    assert cleaner.is_running and cleaner.is_enabled
 
 
 BAD_INPUT = [

@@ -83,6 +83,18 @@ def test_websocket_and_streaming_directives(host, settings):
     assert 'Connection "upgrade"' not in site
 
 
+def test_upstream_connections_are_kept_open(host, settings, e2e_probe):
+    """After requests through nginx, idle keep-alive connections to Jupyter stay open.
+
+    The probe has exited by then, so an established connection to Jupyter's port is
+    nginx's (ss cannot name the process: the container lacks CAP_SYS_PTRACE).
+    """
+    port = settings.get("jupyter_port", 8888)
+    assert e2e_probe.run("login")["logged_in"]
+    conns = host.check_output(f"ss -Htn state established '( dport = :{port} )'")
+    assert f"127.0.0.1:{port}" in conns, "no idle upstream connection: nginx closes them after each request"
+
+
 def test_subpath_without_slash_redirects(host, settings):
     only_on(host, "nginx-subpath")
     probe = Probe(host, settings["e2e_url"])
@@ -156,9 +168,10 @@ def test_change_reloads_without_restart(host, settings):
             "nginx_proxy_tls_cert is '/etc/ssl/none.crt', which is not a file",
         ),
         ("nginx-tls", {"nginx_proxy_client_max_body_size": "lots"}, "nginx_proxy_client_max_body_size is 'lots'"),
+        ("nginx-tls", {"nginx_proxy_static_cache_max_size": "1 GB"}, "nginx_proxy_static_cache_max_size is '1 GB'"),
     ],
     ids=["location-drift", "location-slash", "server-name", "port", "upstream-path", "same-ports", "cert-no-key",
-         "cert-missing", "body-size"],
+         "cert-missing", "body-size", "cache-size"],
 )  # fmt: skip
 def test_bad_input_fails_before_any_change(host, platform, bad, message):
     only_on(host, platform)
