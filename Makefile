@@ -64,7 +64,15 @@ lint: venv link
 	$(BIN)/ruff format --check .
 	$(BIN)/ansible-lint
 
+# The playbooks resolve by FQCN (jupyter_edge.deploy.site) from the installed
+# tarball; --syntax-check prints the path it resolved to.
 unit: venv collection
+	@for pb in site doctor; do \
+	  out=$$(cd $(BUILD) && ANSIBLE_COLLECTIONS_PATH=$(BUILD)/installed \
+	    $(BIN)/ansible-playbook --syntax-check -i localhost, jupyter_edge.deploy.$$pb 2>&1) \
+	    && grep -qx "playbook: $(COLLECTION)/playbooks/$$pb.yml" <<<"$$out" \
+	    || { echo "$$out"; echo "jupyter_edge.deploy.$$pb does not resolve to $(COLLECTION)"; exit 1; }; \
+	done
 	$(BIN)/pytest -q tests/unit tests/integration
 
 molecule: venv image collection

@@ -99,7 +99,10 @@ def converge_with(
 ) -> subprocess.CompletedProcess:
     """Run the scenario's converge playbook again with extra variables (bad-input tests).
 
-    Output, errors included (Ansible reports them on stderr), is in .stdout.
+    playbook is a path or a collection playbook's FQCN (jupyter_edge.deploy.doctor); an
+    FQCN resolves through ANSIBLE_COLLECTIONS_PATH, which molecule points at the
+    installed collection. Output, errors included (Ansible reports them on stderr),
+    is in .stdout.
     """
     playbook = playbook or str(Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"]) / "converge.yml")
     command = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], playbook, "-e", json.dumps(extra_vars)]

@@ -3,14 +3,13 @@
 Each break is undone before the next test, so the deployment ends healthy.
 """
 
-from pathlib import Path
-
 import pytest
 from e2e.verify import converge_with, wait_until
 
 testinfra_hosts = ["ansible://split-proxy"]
 
-DOCTOR = str(Path(__file__).resolve().parents[3] / "playbooks" / "doctor.yml")
+# By its FQCN, so the doctor runs from the installed collection, as users run it.
+DOCTOR = "jupyter_edge.deploy.doctor"
 SITE = "/etc/nginx/sites-available/jupyter.conf"
 
 

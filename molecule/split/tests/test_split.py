@@ -1,5 +1,9 @@
 """Proxy host -> backend host: a browser on the proxy host reaches the kernel."""
 
+import os
+import subprocess
+from pathlib import Path
+
 import pytest
 from e2e.verify import Probe
 
@@ -25,3 +29,18 @@ def test_kernel_round_trip_through_the_proxy_to_the_backend(probe):
 def test_foreign_origin_is_refused_by_the_backend(probe):
     seen = probe.run("ws-origin", "--origin-override", "https://evil.example.net")
     assert seen["ws_status"] == 403, seen
+
+
+@pytest.mark.parametrize("name", ["site", "doctor"])
+def test_playbooks_by_fqcn_come_from_the_installed_collection(name):
+    """converge.yml and test_doctor.py name the playbooks by FQCN: the tarball's copy, not this tree."""
+    installed = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"], ".build/installed/ansible_collections/jupyter_edge")
+    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+    run = subprocess.run(
+        ["ansible-playbook", "--syntax-check", "-i", inventory, f"jupyter_edge.deploy.{name}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"playbook: {installed}/deploy/playbooks/{name}.yml" in run.stdout, run.stdout
