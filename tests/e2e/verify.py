@@ -9,17 +9,22 @@ root-only file, never on a command line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import shlex
 import subprocess
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 # The probe ships in the collection (playbooks/files, used by doctor.yml); tests/e2e/probe.py links to it.
 PROBE_SRC = Path(__file__).with_name("probe.py").resolve()
 PROBE_DST = "/usr/local/bin/jupyter-edge-probe"
+# By its FQCN, so the doctor runs from the installed collection, as users run it.
+DOCTOR = "jupyter_edge.deploy.doctor"
+CHP_TOKEN_FILE = "/etc/configurable-http-proxy/auth.env"
 
 
 def container(host) -> str:
@@ -61,6 +66,29 @@ class Probe:
         if result.rc != 0:
             raise AssertionError(f"probe {check} failed (rc={result.rc}): {result.stdout} {result.stderr}")
         return json.loads(result.stdout)
+
+
+def chp_api(host, path: str = "/api/routes", auth: str | None = "file", api: str = "http://127.0.0.1:8001"):
+    """GET on CHP's API from inside the container: (status, JSON body).
+
+    auth "file": the token of CHP_TOKEN_FILE; None: no token; else that token. It goes
+    through the environment of the request only, never onto a command line.
+    """
+    script = (
+        "import json, os, sys, urllib.request as r, urllib.error as e\n"
+        "req = r.Request(sys.argv[1])\n"
+        "tok = os.environ.get('TOK')\n"
+        "if tok: req.add_header('Authorization', 'token ' + tok)\n"
+        "try:\n"
+        "    resp = r.urlopen(req, timeout=10); print(resp.status); print(resp.read().decode())\n"
+        "except e.HTTPError as err:\n"
+        "    print(err.code); print('{}')\n"
+    )
+    env = {"file": f"TOK=$(sed -n 's/^CONFIGPROXY_AUTH_TOKEN=//p' {CHP_TOKEN_FILE})", None: "TOK="}.get(auth)
+    env = env or f"TOK={shlex.quote(auth)}"
+    out = host.check_output(f"{env} python3 -c {shlex.quote(script)} {api}{path}")
+    status, _, body = out.partition("\n")
+    return int(status), json.loads(body or "{}")
 
 
 def restart_container(host, wait_for: str | None = None, timeout: int = 120) -> None:
@@ -118,3 +146,32 @@ def converge_with(
         timeout=900,
         env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
     )
+
+
+def run_doctor(extra_vars: dict | None = None) -> tuple[int, str]:
+    """Run jupyter_edge.deploy.doctor against the scenario's inventory; its return code and output."""
+    run = converge_with(extra_vars or {}, playbook=DOCTOR)
+    return run.returncode, run.stdout
+
+
+@contextlib.contextmanager
+def breakage(host) -> Iterator[Callable[[str, str | Callable[[], None]], None]]:
+    """Yields brk(command, restore), which breaks the deployment on purpose.
+
+    Each restore (a shell command, or a function) is registered before its break
+    runs, so a break that fails half-way is undone too; they run last first on exit.
+    """
+    undo: list[str | Callable[[], None]] = []
+
+    def brk(command: str, restore: str | Callable[[], None]) -> None:
+        undo.append(restore)
+        assert host.run(command).rc == 0, command
+
+    try:
+        yield brk
+    finally:
+        for restore in reversed(undo):
+            if callable(restore):
+                restore()
+            else:
+                host.run(restore)

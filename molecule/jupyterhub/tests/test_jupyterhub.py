@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from e2e.verify import PROBE_DST, Probe, converge_with, journal, restart_container, wait_until
+from e2e.verify import PROBE_DST, Probe, chp_api, converge_with, journal, restart_container, wait_until
 
 CHP = "configurable-http-proxy"
 HUB = "jupyterhub"
@@ -31,11 +31,6 @@ STATE = (
 
 
 @pytest.fixture(scope="module")
-def settings(host):
-    return host.ansible.get_variables()
-
-
-@pytest.fixture(scope="module")
 def url(settings):
     return settings["e2e_url"]
 
@@ -43,13 +38,6 @@ def url(settings):
 @pytest.fixture(scope="module")
 def alice(host, settings, url):
     return Probe(host, url, password=settings["e2e_users"]["alice"])
-
-
-@pytest.fixture(scope="module")
-def token(host):
-    """The proxy's API token, read as root in the container (only ever compared, never printed)."""
-    line = host.check_output(f"cat {TOKEN_FILE}")
-    return line.strip().partition("=")[2]
 
 
 def logs(host):
@@ -69,25 +57,6 @@ def main_pid(host, unit: str) -> int:
 
 def server_pid(host, user: str = "alice") -> int:
     return int(host.check_output(f"pgrep -o -u {user} -f jupyterhub-singleuser"))
-
-
-def chp_api(host, path: str = "/api/routes", auth: str | None = "file") -> tuple[int, dict]:
-    """GET on CHP's API from inside the container; the token goes through the environment only."""
-    script = (
-        "import json, os, sys, urllib.request as r, urllib.error as e\n"
-        "req = r.Request(sys.argv[1])\n"
-        "tok = os.environ.get('TOK')\n"
-        "if tok: req.add_header('Authorization', 'token ' + tok)\n"
-        "try:\n"
-        "    resp = r.urlopen(req, timeout=10); print(resp.status); print(resp.read().decode())\n"
-        "except e.HTTPError as err:\n"
-        "    print(err.code); print('{}')\n"
-    )
-    env = {"file": f"TOK=$(sed -n 's/^CONFIGPROXY_AUTH_TOKEN=//p' {TOKEN_FILE})", None: "TOK="}.get(auth)
-    env = env or f"TOK={shlex.quote(auth)}"
-    out = host.check_output(f"{env} python3 -c {shlex.quote(script)} http://127.0.0.1:8001{path}")
-    status, _, body = out.partition("\n")
-    return int(status), json.loads(body or "{}")
 
 
 # -- services ---------------------------------------------------------------------------

@@ -1,25 +1,18 @@
-"""playbooks/doctor.yml against the split deployment: healthy, then broken on purpose.
+"""jupyter_edge.deploy.doctor against the split deployment: healthy, then broken on purpose.
 
 Each break is undone before the next test, so the deployment ends healthy.
 """
 
 import pytest
-from e2e.verify import converge_with, wait_until
+from e2e.verify import breakage, run_doctor, wait_until
 
 testinfra_hosts = ["ansible://split-proxy"]
 
-# By its FQCN, so the doctor runs from the installed collection, as users run it.
-DOCTOR = "jupyter_edge.deploy.doctor"
 SITE = "/etc/nginx/sites-available/jupyter.conf"
 
 
-def doctor():
-    run = converge_with({}, playbook=DOCTOR)
-    return run.returncode, run.stdout
-
-
 def test_healthy_deployment_passes_every_check():
-    rc, out = doctor()
+    rc, out = run_doctor()
     assert rc == 0, out[-4000:]
     for check in (
         "service nginx",
@@ -37,20 +30,13 @@ def test_healthy_deployment_passes_every_check():
 @pytest.fixture
 def broken(host):
     """Yields a function that breaks something; everything is restored afterwards."""
-    undo = []
-
-    def brk(command, restore):
-        assert host.run(command).rc == 0
-        undo.append(restore)
-
-    yield brk
-    for restore in reversed(undo):
-        host.run(restore)
+    with breakage(host) as brk:
+        yield brk
 
 
 def test_service_not_enabled_at_boot(broken):
     broken("systemctl disable nginx", "systemctl enable nginx")
-    rc, out = doctor()
+    rc, out = run_doctor()
     assert rc != 0
     assert "FAIL service nginx: nginx enabled=disabled" in out
     assert "fix: systemctl enable --now nginx" in out
@@ -61,7 +47,7 @@ def test_base_url_mismatch_between_proxy_and_server(host, broken):
         f"cp {SITE} /root/site.bak && sed -i 's#/notebook/#/notebooks/#g' {SITE} && nginx -s reload",
         f"cp /root/site.bak {SITE} && nginx -s reload",
     )
-    rc, out = doctor()
+    rc, out = run_doctor()
     assert rc != 0
     assert "FAIL base URL in proxy" in out and "location /notebooks/" in out
     assert "fix: use the same value with leading and trailing slash" in out
@@ -73,7 +59,7 @@ def test_websocket_upgrade_not_forwarded(host, broken):
         f"cp {SITE} /root/site.bak && sed -i '/Upgrade/d; /Connection/d' {SITE} && nginx -s reload",
         f"cp /root/site.bak {SITE} && nginx -s reload",
     )
-    rc, out = doctor()
+    rc, out = run_doctor()
     assert rc != 0
     assert "FAIL websocket upgrade to the kernel" in out
     assert "must forward Upgrade/Connection" in out
@@ -82,5 +68,5 @@ def test_websocket_upgrade_not_forwarded(host, broken):
 
 def test_deployment_is_healthy_again(host):
     wait_until(host, "systemctl is-active nginx")
-    rc, out = doctor()
+    rc, out = run_doctor()
     assert rc == 0, out[-4000:]

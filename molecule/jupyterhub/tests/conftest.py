@@ -1,0 +1,15 @@
+"""Fixtures shared by the scenario's test files (test_doctor.py runs first, then test_jupyterhub.py)."""
+
+import pytest
+from e2e.verify import CHP_TOKEN_FILE
+
+
+@pytest.fixture(scope="module")
+def settings(host):
+    return host.ansible.get_variables()
+
+
+@pytest.fixture(scope="module")
+def token(host):
+    """The proxy's API token, read as root in the container (only ever compared, never printed)."""
+    return host.check_output(f"cat {CHP_TOKEN_FILE}").strip().partition("=")[2]
