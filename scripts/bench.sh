@@ -72,13 +72,15 @@ logged "$work/side-effect.log" molecule side-effect -s "$scenario"
 # are elsewhere. Without this the proxies and the load generator take CPU from
 # Jupyter itself (bench/README.md, "CPU placement").
 pin=()
-if [ "$(docker exec "$container" nproc)" -ge 2 ]; then
+if [ "$(nproc)" -ge 2 ]; then
   step "CPU placement: Jupyter on CPU 1; proxies and load generator on CPU 0"
-  docker exec "$container" sh -c '
-    for pid in $(pgrep -u jupyter); do taskset -a -p -c 1 "$pid" >/dev/null; done
-    for pid in $(pgrep -x nginx; pgrep -x apache2; pgrep -f configurable-http-proxy); do
-      taskset -a -p -c 0 "$pid" >/dev/null
-    done'
+  # From the host: the container may not change other users' processes' affinity
+  # (no CAP_SYS_NICE); user ids are the same on both sides.
+  jupyter_uid=$(docker exec "$container" id -u jupyter)
+  docker top "$container" -eo pid,uid,comm | awk -v uid="$jupyter_uid" '
+    NR > 1 && $2 == uid { print $1, 1; next }
+    NR > 1 && $3 ~ /^(nginx|apache2|node)$/ { print $1, 0 }' |
+    while read -r pid cpu; do taskset -a -p -c "$cpu" "$pid" >/dev/null; done
   pin=(taskset -c 0)
 fi
 
