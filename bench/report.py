@@ -314,27 +314,23 @@ class Report:
         forwarding = [("api/c1", "api/status c1"), ("api/c16", "api/status c16")]
         forwarding += [("ws_rtt", "ws round trip"), ("ws_stream", "ws streamed output")]
         static = [("static/c1", "static c1"), ("static/c16", "static c16")]
-        for prefix, label in forwarding:
-            if not self.cell(f"{prefix}/nginx"):
-                self.check(f"nginx {label}: ≥ 0.95× direct rate, ≤ 1.05× p50", "not measured", False)
+        nginx_rules = [(p, lbl, "≥ 0.95× direct rate, ≤ 1.05× p50", False) for p, lbl in forwarding]
+        nginx_rules += [(p, lbl, "faster than direct (rate > 1×, p50 < 1×)", True) for p, lbl in static]
+        for prefix, label, rule, faster in nginx_rules:
+            cell = self.cell(f"{prefix}/nginx")
+            if not cell:
+                self.check(f"nginx {label}: {rule}", "not measured", False)
                 continue
             r_rate, r_p50, _ = self.ratios(prefix, "nginx")
-            errors = self.cell(f"{prefix}/nginx")["errors"]
-            ok = r_rate is not None and r_p50 is not None and r_rate >= NGINX_MIN_RATE and r_p50 <= NGINX_MAX_P50
+            if r_rate is None or r_p50 is None:
+                ok = False
+            elif faster:
+                ok = r_rate > 1 and r_p50 < 1
+            else:
+                ok = r_rate >= NGINX_MIN_RATE and r_p50 <= NGINX_MAX_P50
+            errors = cell["errors"]
             self.check(
-                f"nginx {label}: ≥ 0.95× direct rate, ≤ 1.05× p50",
-                f"{fx(r_rate)} rate, {fx(r_p50)} p50" + (f", {errors} errors" if errors else ""),
-                ok and not errors,
-            )
-        for prefix, label in static:
-            if not self.cell(f"{prefix}/nginx"):
-                self.check(f"nginx {label}: faster than direct (rate > 1×, p50 < 1×)", "not measured", False)
-                continue
-            r_rate, r_p50, _ = self.ratios(prefix, "nginx")
-            errors = self.cell(f"{prefix}/nginx")["errors"]
-            ok = r_rate is not None and r_p50 is not None and r_rate > 1 and r_p50 < 1
-            self.check(
-                f"nginx {label}: faster than direct (rate > 1×, p50 < 1×)",
+                f"nginx {label}: {rule}",
                 f"{fx(r_rate)} rate, {fx(r_p50)} p50" + (f", {errors} errors" if errors else ""),
                 ok and not errors,
             )
