@@ -15,6 +15,7 @@ import argparse
 import base64
 import contextlib
 import hashlib
+import html
 import http.client
 import json
 import os
@@ -44,6 +45,8 @@ TLS_VERSIONS = {
 # The first script JupyterLab's page loads: hashed name, versioned URL (?v=), which
 # Jupyter marks cacheable for years, so a proxy may keep it.
 LAB_ASSET_RE = re.compile(rb'src="([^"]*/static/lab/main\.[0-9a-f]+\.js(?:\?v=[0-9a-f]+)?)"')
+# Any versioned static file a page links to (the hub's pages, for instance).
+VERSIONED_STATIC_RE = re.compile(rb'(?:src|href)="([^"]*/static/[^"?]*\?v=[^"]+)"')
 
 
 class ProbeError(Exception):
@@ -582,22 +585,29 @@ class JupyterSession:
             out["cert_error"] = f"{type(exc).__name__}: {exc}"
         return out
 
+    def page_asset(self, rel: str, pattern: re.Pattern[bytes] = VERSIONED_STATIC_RE) -> str:
+        """Request path of the first static file matching `pattern` that the page at `rel` links to."""
+        page = self.request("GET", rel)
+        match = pattern.search(page.body)
+        if page.status != 200 or not match:
+            raise ProbeError(f"no versioned static file in {self.path(rel)} (status {page.status})")
+        return html.unescape(match.group(1).decode())
+
     def lab_asset(self) -> str:
         """Request path of JupyterLab's main bundle, read from the (logged-in) /lab page."""
-        page = self.request("GET", "lab")
-        match = LAB_ASSET_RE.search(page.body)
-        if page.status != 200 or not match:
-            raise ProbeError(f"no JupyterLab bundle in {self.path('lab')} (status {page.status})")
-        return match.group(1).decode()
+        return self.page_asset("lab", LAB_ASSET_RE)
 
-    def check_static(self, path: str | None = None, times: int = 2) -> dict[str, Any]:
+    def check_static(self, path: str | None = None, page: str | None = None, times: int = 2) -> dict[str, Any]:
         """Fetch a static file `times` times without cookies (static files are public).
 
-        Default: JupyterLab's main bundle (needs the password to read the /lab page).
+        The file: `path`; or the first versioned one the page `page` links to; by
+        default JupyterLab's main bundle (needs the password to read the /lab page).
         Per fetch: status, size, sha256 and the cache headers (Cache-Control, and the
         proxy's cache verdict: nginx X-Cache-Status, Apache X-Cache).
         """
-        if path is None:
+        if path is None and page is not None:
+            path = self.page_asset(page)
+        elif path is None:
             if not self.check_login()["logged_in"]:
                 raise ProbeError("login failed: cannot read the /lab page")
             path = self.lab_asset()
@@ -937,6 +947,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--versions", nargs="+", choices=sorted(TLS_VERSIONS), default=sorted(TLS_VERSIONS))
     p = checks.add_parser("static")
     p.add_argument("--path", help="static file (default: JupyterLab's main bundle, found after logging in)")
+    p.add_argument("--page", help="instead: the first versioned static file (?v=) this page links to (no login)")
     p.add_argument("--times", type=int, default=2, help="fetch it this many times (default 2)")
     p = checks.add_parser("headers")
     p.add_argument("--path", default="", help="relative to the base URL, or absolute when it starts with /")
@@ -977,7 +988,8 @@ def main(argv: list[str] | None = None) -> int:
             s = HubSession(*session_args, user=opts.pop("user"), cookie_jar=opts.pop("cookie_jar"))
         else:
             s = JupyterSession(*session_args)
-        public = check in ("unauth", "tls", "headers", "hub-reach") or (check == "static" and opts["path"])
+        public = check in ("unauth", "tls", "headers", "hub-reach")
+        public = public or (check == "static" and bool(opts["path"] or opts["page"]))
         if not public and password is None:
             raise ProbeError("this check needs --password, or --password-env naming a set variable")
         out |= getattr(s, "check_" + check.replace("-", "_"))(**opts)  # remaining options: the check's own

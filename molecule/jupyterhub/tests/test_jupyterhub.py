@@ -169,6 +169,15 @@ def test_extra_kernel_for_every_user(host, alice):
     assert spec["display_name"] == "Python 3 (extra packages)"
 
 
+def test_hub_static_files_come_from_the_proxy_cache(host, url):
+    """A versioned file the hub's login page loads: answered by nginx's cache once it has it."""
+    seen = Probe(host, url).run("static", "--page", "hub/login", "--times", "3")
+    assert seen["path"].startswith("/jupyter/hub/static/"), seen
+    assert [f["status"] for f in seen["fetches"]] == [200] * 3, seen
+    assert seen["fetches"][-1]["proxy_cache"] == "HIT", seen
+    assert len({f["sha256"] for f in seen["fetches"]}) == 1, seen
+
+
 def test_unauthenticated_requests_are_refused(host, url):
     # alice's server runs (previous tests): without her cookies it refuses, and so does the hub's API.
     seen = Probe(host, url + "user/alice/").run("unauth")
