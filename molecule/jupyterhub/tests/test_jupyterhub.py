@@ -15,11 +15,10 @@ import time
 from pathlib import Path
 
 import pytest
-from e2e.verify import PROBE_DST, Probe, chp_api, converge_with, journal, restart_container, wait_until
+from e2e.verify import CHP_TOKEN_FILE, PROBE_DST, Probe, chp_api, converge_with, journal, restart_container, wait_until
 
 CHP = "configurable-http-proxy"
 HUB = "jupyterhub"
-TOKEN_FILE = "/etc/configurable-http-proxy/auth.env"
 HUB_API = "http://127.0.0.1:8081/jupyter/hub/api"
 HUB_UP = f"python3 -c 'import urllib.request as r; r.urlopen(\"{HUB_API}\", timeout=5)'"
 JAR = "/root/.jupyter-edge-hub-alice.json"  # alice's browser: cookies kept between probe runs
@@ -110,7 +109,7 @@ def test_chp_api_is_not_reachable_on_a_public_address(host):
 
 def test_token_files_are_root_only(host, token):
     assert re.fullmatch(r"[0-9a-f]{64}", token)  # generated on the host (chp_auth_token unset)
-    for path in (TOKEN_FILE, "/etc/jupyterhub/jupyterhub.env"):
+    for path in (CHP_TOKEN_FILE, "/etc/jupyterhub/jupyterhub.env"):
         f = host.file(path)
         assert (f.user, f.group, f.mode) == ("root", "root", 0o600), path
     assert host.file("/etc/jupyterhub/jupyterhub.env").content_string.strip() == f"CONFIGPROXY_AUTH_TOKEN={token}"
