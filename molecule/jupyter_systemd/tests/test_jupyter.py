@@ -107,15 +107,39 @@ def test_supervised_and_enabled_at_boot(host, settings):
             },
             "jupyter_conda_installer_checksum ('sha256:<64 hex digits>')",
         ),
+        (
+            {"jupyter_public_hostname": "https://lab.example.org"},
+            "jupyter_public_hostname is 'https://lab.example.org'",
+        ),
+        ({"jupyter_public_aliases": ["lab.example.org:8080"]}, "jupyter_public_aliases is ['lab.example.org:8080']"),
+        ({"jupyter_public_aliases": "lab.example.org"}, "(jupyter_public_aliases is a list)"),
+        (
+            {"jupyter_ip": "0.0.0.0", "jupyter_public_aliases": ["203.0.113.10"]},  # noqa: S104
+            "contain the addresses 203.0.113.10, but Jupyter listens on",
+        ),
+        ({"jupyter_trust_proxy_host": "maybe"}, "jupyter_trust_proxy_host is 'maybe'"),
     ],
-    ids=["base_url", "port", "install_method", "supervisor", "password", "conda_installer", "conda_checksum"],
+    ids=[
+        "base_url",
+        "port",
+        "install_method",
+        "supervisor",
+        "password",
+        "conda_installer",
+        "conda_checksum",
+        "hostname_scheme",
+        "alias_port",
+        "aliases_not_list",
+        "address_without_trust",
+        "trust_value",
+    ],
 )
 def test_bad_input_fails_before_any_change(host, bad, message):
     before = host.check_output(CONFIG_STATE)
     pid = server_pid(host)
     run = converge_with(bad, playbook=CONVERGE)
     assert run.returncode != 0
-    assert message in run.stdout, run.stdout[-3000:]
+    assert message in " ".join(run.stdout.split()), run.stdout[-3000:]
     assert "changed=0" in run.stdout, run.stdout[-3000:]
     assert host.check_output(CONFIG_STATE) == before
     assert server_pid(host) == pid

@@ -309,6 +309,25 @@ def test_bad_input_fails_before_any_change(host, bad, message, token):
     assert (main_pid(host, CHP), main_pid(host, HUB)) == pids
 
 
+def test_role_tags_reach_the_included_tasks(host):
+    """--tags chp_service,jupyterhub runs each role whole: installation and the supervision that the
+    roles include dynamically (the service role) run too, and change nothing on a converged host."""
+    pids = (main_pid(host, CHP), main_pid(host, HUB))
+    run = converge_with({}, tags="chp_service,jupyterhub")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert re.search(r"changed=0\s", run.stdout), run.stdout[-3000:]
+    for task in (
+        "Install JupyterHub into",
+        "Install the systemd unit of configurable-http-proxy",
+        "Install the systemd unit of jupyterhub",
+        "Enable and start jupyterhub",
+        "Wait for the hub to answer",
+    ):
+        assert "TASK [jupyter_edge.deploy." in run.stdout and task in run.stdout, task
+    assert "nginx_proxy : " not in run.stdout  # the other role's tag was not asked for
+    assert (main_pid(host, CHP), main_pid(host, HUB)) == pids
+
+
 def test_back_after_reboot(host, alice):
     restart_container(host, wait_for=HUB_UP)
     wait_until(host, "systemctl is-active nginx configurable-http-proxy jupyterhub", 60)
