@@ -48,6 +48,7 @@ __all__ = [
     "test_unauthenticated_api_is_refused_through_proxy",
     "test_login_through_proxy",
     "test_kernel_channels_through_proxy",
+    "test_kernel_round_trip_without_delayed_ack_stall",
     "test_terminal_websocket_through_proxy",
     "test_upload_through_proxy",
     "test_versioned_static_files_come_from_the_proxy_cache",
@@ -65,6 +66,9 @@ __all__ = [
 UPLOAD_MB = 40
 FOREIGN_ORIGIN = "https://evil.example.net"
 FOREIGN_HOST = "evil.example.net"
+# Stock Jupyter's execute round trip waits ~40 ms for the peer's delayed ACK at least;
+# with TCP_NODELAY it is ~10 ms on this machine.
+NODELAY_P50_MS = 30
 # A name set only on the proxy role; the platforms' etc_hosts map it to the container.
 PROXY_ONLY_NAME = "nb.example.test"
 MIN_HSTS_SECONDS = 15768000  # six months
@@ -141,6 +145,14 @@ def test_kernel_channels_through_proxy(host, proxy, e2e_probe):
     seen = e2e_probe.run("kernel", "--code", "print(6*7)")
     assert seen["ws_status"] == 101, (seen, _diagnose(host, proxy))
     assert seen["stdout"] == "42\n" and seen["reply_status"] == "ok", (seen, _diagnose(host, proxy))
+
+
+def test_kernel_round_trip_without_delayed_ack_stall(host, proxy, e2e_probe):
+    """Jupyter sets TCP_NODELAY on kernel websockets (jupyter_kernel_websocket_nodelay): an execute
+    round trip through the proxy takes ~10 ms, not the ~40 ms delayed-ACK stall of stock Jupyter."""
+    seen = e2e_probe.run("latency", "--rounds", "20")
+    assert seen["rounds"] == 20 and seen["failed"] == 0, (seen, _diagnose(host, proxy))
+    assert seen["p50_ms"] < NODELAY_P50_MS, seen
 
 
 def test_terminal_websocket_through_proxy(host, proxy, e2e_probe):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shlex
 import subprocess
@@ -191,6 +192,21 @@ def run_doctor(extra_vars: dict | None = None) -> tuple[int, str]:
     """Run jupyter_edge.deploy.doctor against the scenario's inventory; its return code and output."""
     run = converge_with(extra_vars or {}, playbook=DOCTOR)
     return run.returncode, run.stdout
+
+
+def doctor_lines(out: str, verdict: str) -> list[str]:
+    """The doctor's report lines with this verdict (PASS, FAIL or SKIP), as printed by its Report task."""
+    lines = (line.strip(' ",') for line in out.splitlines())
+    return [line for line in lines if line.startswith(f"{verdict} ")]
+
+
+def assert_doctor_passes(extra_vars: dict | None = None) -> str:
+    """Run the doctor on the healthy deployment: every check passes and it changes nothing."""
+    rc, out = run_doctor(extra_vars)
+    assert rc == 0 and not doctor_lines(out, "FAIL"), out[-4000:]
+    assert doctor_lines(out, "PASS"), out[-4000:]
+    assert re.search(r"changed=0\s", out) and re.search(r"failed=0\s", out), out[-4000:]
+    return out
 
 
 @contextlib.contextmanager

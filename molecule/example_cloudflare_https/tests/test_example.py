@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from e2e.verify import Probe, http_status, inventory_vars, run_doctor
+from e2e.verify import Probe, assert_doctor_passes, http_status, inventory_vars
 from fake_cloudflare.control import fake_state
 
 URL = "https://jupyter.example.org/"
@@ -80,7 +80,4 @@ def test_dns_record_and_zone_settings_in_cloudflare(cloudflare, settings):
 
 
 def test_doctor_passes():
-    rc, out = run_doctor()
-    assert rc == 0, out[-4000:]
-    assert "FAIL " not in out, out[-4000:]
-    assert "changed=0" in out and "failed=0" in out, out[-4000:]
+    assert_doctor_passes()

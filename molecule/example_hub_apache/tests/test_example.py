@@ -9,11 +9,11 @@ converge back. The doctor passes on each healthy deployment and names each break
 from __future__ import annotations
 
 import pytest
-from e2e.verify import Probe, breakage, converge_with, http_status, journal, run_doctor
+from e2e.verify import Probe, breakage, converge_with, doctor_lines, http_status, journal, run_doctor
 
 URL = "https://hub.example.org/jupyter/"
 SITE = "/etc/apache2/sites-available/jupyter.conf"
-CODE = "import socket, tabulate; print(6*7, socket.gethostname())"
+CODE = "import socket; print(6*7, socket.gethostname())"
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +41,6 @@ def doctor(monkeypatch, settings) -> tuple[int, str]:
     rc, out = run_doctor({"doctor_hub_user": "alice"})
     assert password not in out and settings["vault_chp_auth_token"] not in out, "a secret is in the output"
     return rc, out
-
-
-def lines(out: str, verdict: str) -> list[str]:
-    return [line.strip(' ",') for line in out.splitlines() if line.strip(' "').startswith(verdict)]
 
 
 def test_allowed_user_runs_code_on_the_hub(host, settings):
@@ -75,8 +71,8 @@ def test_other_names_are_refused_at_apache(host):
 
 def test_doctor_passes_on_the_healthy_site(monkeypatch, settings):
     rc, out = doctor(monkeypatch, settings)
-    assert rc == 0 and not lines(out, "FAIL"), out[-4000:]
-    assert any("apache websocket rule" in line for line in lines(out, "PASS")), out[-4000:]
+    assert rc == 0 and not doctor_lines(out, "FAIL"), out[-4000:]
+    assert any("apache websocket rule" in line for line in doctor_lines(out, "PASS")), out[-4000:]
     assert "changed=0" in out, out[-4000:]
 
 
@@ -87,7 +83,7 @@ def test_doctor_names_a_dropped_websocket_rule(host, monkeypatch, settings):
             f"cp -p /root/site.bak {SITE} && systemctl reload apache2",
         )
         rc, out = doctor(monkeypatch, settings)
-    failed = lines(out, "FAIL")
+    failed = doctor_lines(out, "FAIL")
     assert rc != 0 and any(line.startswith("FAIL apache websocket rule") for line in failed), out[-4000:]
     assert any("upgrade=websocket" in line for line in failed), failed
 
@@ -96,7 +92,7 @@ def test_doctor_names_a_disabled_module(host, monkeypatch, settings):
     with breakage(host) as brk:
         brk("a2dismod -q -f headers", "a2enmod -q headers && systemctl reload apache2")
         rc, out = doctor(monkeypatch, settings)
-    failed = lines(out, "FAIL")
+    failed = doctor_lines(out, "FAIL")
     assert rc != 0, out[-4000:]
     assert any(line.startswith("FAIL apache modules: missing: headers_module") and "a2enmod headers" in line
                for line in failed), failed  # fmt: skip
@@ -112,7 +108,7 @@ def test_rewrite_method_as_seed_004_writes_it(host, monkeypatch, settings):
         seen = round_trip(host, settings)
         assert seen.get("ws_status") == 101 and seen["stdout"] == "42 hub.example.org\n", (seen, logs(host))
         rc, out = doctor(monkeypatch, settings)
-        assert rc == 0 and not lines(out, "FAIL"), out[-4000:]
+        assert rc == 0 and not doctor_lines(out, "FAIL"), out[-4000:]
         with breakage(host) as brk:
             brk(
                 "a2dismod -q -f proxy_wstunnel && systemctl reload apache2",
@@ -120,7 +116,7 @@ def test_rewrite_method_as_seed_004_writes_it(host, monkeypatch, settings):
             )
             rc, out = doctor(monkeypatch, settings)
         assert rc != 0, out[-4000:]
-        assert any("missing: proxy_wstunnel_module" in line for line in lines(out, "FAIL")), out[-4000:]
+        assert any("missing: proxy_wstunnel_module" in line for line in doctor_lines(out, "FAIL")), out[-4000:]
     finally:
         run = converge_with({})
         # The role never disables modules (other sites may use them): the test cleans up.

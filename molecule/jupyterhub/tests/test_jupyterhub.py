@@ -309,6 +309,19 @@ def test_bad_input_fails_before_any_change(host, bad, message, token):
     assert (main_pid(host, CHP), main_pid(host, HUB)) == pids
 
 
+def test_users_servers_get_tcp_nodelay(host):
+    """jupyterhub_kernel_websocket_nodelay: a user's server, started from the hub's environment,
+    loads the kernel websocket connection that sets TCP_NODELAY (the jupyter role's module)."""
+    script = (
+        "from jupyter_server.serverapp import ServerApp\n"
+        "app = ServerApp()\n"
+        "app.load_config_file()\n"
+        "print(app.kernel_websocket_connection_class)\n"
+    )
+    out = host.check_output(f"runuser -u alice -- /opt/jupyterhub/venv/bin/python -c {shlex.quote(script)}")
+    assert "jupyter_edge_nodelay.NoDelayKernelWebsocketConnection" in out
+
+
 def test_role_tags_reach_the_included_tasks(host):
     """--tags chp_service,jupyterhub runs each role whole: installation and the supervision that the
     roles include dynamically (the service role) run too, and change nothing on a converged host."""
