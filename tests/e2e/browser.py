@@ -66,6 +66,14 @@ TERMINAL_COMMAND = "echo $((6*7))"
 VIEWPORT = {"width": 1280, "height": 800}
 # Terminal escapes in a terminal's output (colours, titles, bash's bracketed-paste switches).
 ANSI = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|\][^\x07]*\x07|[()][A-Z0-9])")
+URL_BADGE = """() => {
+    const badge = document.createElement("div");
+    badge.id = "browser-check-url";
+    badge.textContent = location.href;
+    badge.style.cssText = "position:fixed;top:4px;right:8px;z-index:100000;padding:3px 8px;border-radius:4px;"
+        + "font:12px monospace;background:#24292f;color:#fff;opacity:.9;pointer-events:none";
+    document.body.appendChild(badge);
+}"""
 KEEP = 8  # console errors and websockets shown in a failure report
 
 
@@ -207,7 +215,11 @@ class _Visit:
         path = self.artifacts / f"{self.label}-{name}.png"
         with contextlib.suppress(Exception):  # Lab's "get notified about Jupyter news?" toast hides the output
             self.page.add_style_tag(content=".Toastify, .Toastify__toast-container { display: none !important; }")
+        with contextlib.suppress(Exception):  # headless Chromium has no address bar: show the URL, top right
+            self.page.evaluate(URL_BADGE)
         self.page.screenshot(path=str(path))
+        with contextlib.suppress(Exception):
+            self.page.evaluate("document.getElementById('browser-check-url')?.remove()")
         self.report["screenshots"].append(str(path))
         return str(path)
 
@@ -300,8 +312,8 @@ def _password_login(visit: _Visit, url: str, password: str, user: str | None = N
         page.fill("#username_input", user)
     page.fill("#password_input", password)
     login_url, refused = page.url, len(visit.refused)
-    page.click("#login_submit")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the form's POST and its redirects, or the login page again
+        page.click("#login_submit")
     if len(visit.refused) > refused:
         raise AssertionError(f"the server refused the login: {visit.refused[-1]}")
     if page.url.split("?")[0] == login_url.split("?")[0] and page.locator("#password_input").count():
@@ -411,9 +423,9 @@ def _terminal(visit: _Visit, base: str) -> None:
         page.locator('.jp-LauncherCard[data-category="Other"]', has_text="Terminal").first.click()
         page.locator(".jp-Terminal .xterm").first.wait_for()
         visit.wait(
-            lambda: any("/terminals/websocket/" in s.url and s.frames_in for s in visit.sockets),
+            lambda: any("/terminals/websocket/" in s.url and s.text.strip() for s in visit.sockets),
             visit.timeouts.kernel,
-            "a message on the terminal's websocket",
+            "the shell's prompt on the terminal's websocket",
         )
     with visit.stage("run in terminal"):
         page.locator(".jp-Terminal .xterm").first.click()
@@ -441,8 +453,8 @@ def _clean_up(visit: _Visit, base: str, notebook: str | None) -> None:
         for session in sessions if status == 200 else []:
             if session["kernel"]["id"] in kernels:
                 _api(visit, base, "DELETE", f"api/sessions/{session['id']}")
-        for kernel in kernels:
-            _api(visit, base, "DELETE", f"api/kernels/{kernel}")  # 404 when its session took it along
+        for kernel in {k["id"] for k in _api(visit, base, "GET", "api/kernels")[1]} & kernels:
+            _api(visit, base, "DELETE", f"api/kernels/{kernel}")  # one without a session
         for name in terminals:
             _api(visit, base, "DELETE", f"api/terminals/{name}")
         if notebook:
