@@ -70,10 +70,12 @@ URL_BADGE = """() => {
     const badge = document.createElement("div");
     badge.id = "browser-check-url";
     badge.textContent = location.href;
-    badge.style.cssText = "position:fixed;top:4px;right:8px;z-index:100000;padding:3px 8px;border-radius:4px;"
-        + "font:12px monospace;background:#24292f;color:#fff;opacity:.9;pointer-events:none";
+    badge.style.cssText = "position:fixed;top:4px;left:50%;transform:translateX(-50%);z-index:100000;"
+        + "padding:3px 8px;border-radius:4px;font:12px monospace;background:#24292f;color:#fff;opacity:.9;"
+        + "pointer-events:none";
     document.body.appendChild(badge);
 }"""
+PROGRESS_SHOWN = "() => (document.querySelector('#progress-message')?.textContent || '').trim().length > 0"
 KEEP = 8  # console errors and websockets shown in a failure report
 
 
@@ -215,7 +217,7 @@ class _Visit:
         path = self.artifacts / f"{self.label}-{name}.png"
         with contextlib.suppress(Exception):  # Lab's "get notified about Jupyter news?" toast hides the output
             self.page.add_style_tag(content=".Toastify, .Toastify__toast-container { display: none !important; }")
-        with contextlib.suppress(Exception):  # headless Chromium has no address bar: show the URL, top right
+        with contextlib.suppress(Exception):  # headless Chromium has no address bar: show the URL, top centre
             self.page.evaluate(URL_BADGE)
         self.page.screenshot(path=str(path))
         with contextlib.suppress(Exception):
@@ -532,6 +534,8 @@ def hub_session(
             page.wait_for_url(re.compile(rf"/hub/spawn-pending/{re.escape(user)}|/user/{re.escape(user)}/"))
             if "/spawn-pending/" in page.url:
                 visit.report["spawn_pending_page"] = True
+                with contextlib.suppress(Exception):  # the first progress event, for the screenshot
+                    page.wait_for_function(PROGRESS_SHOWN, timeout=5000)
                 visit.shot("spawn")
             page.wait_for_url(lab, timeout=timeouts.spawn * 1000)
         _lab_checks(visit, _join(url, f"user/{user}/"), expect_hostname)
