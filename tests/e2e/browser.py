@@ -61,6 +61,10 @@ FLAGS = [
     "--disable-quic",
     "--no-first-run",
 ]
+# A workspace of its own: the user's default one is never touched, and nothing from an earlier
+# visit is restored (Lab reopens a workspace's notebooks and terminals, starting them anew).
+WORKSPACE = "browser-check"
+LAB = f"lab/workspaces/{WORKSPACE}?reset"
 CODE = "import socket; print(6*7, socket.gethostname())"
 TERMINAL_COMMAND = "echo $((6*7))"
 VIEWPORT = {"width": 1280, "height": 800}
@@ -162,6 +166,7 @@ class _Visit:
         self.refused: list[str] = []  # pages the server answered with an error status
         self.page_status = 0  # of the page shown now
         self.step = "start"
+        self.mine_from = 0  # sockets before this index were opened by pages this visit only passed through
         self.report: dict[str, Any] = {"label": label, "steps": {}, "screenshots": []}
         self._started = time.monotonic()
         self.page.on("console", self._on_console)
@@ -234,14 +239,19 @@ class _Visit:
             self.page.wait_for_timeout(250)
 
     def failed_sockets(self) -> list[str]:
-        out = []
+        """One line per failing websocket URL (query left out), with how often it failed."""
+        seen: dict[str, int] = {}
         for sock in self.sockets:
             if sock.failed:
                 detail = "; ".join(sock.errors) or "closed before any message arrived"
-                out.append(f"{sock.url} ({detail})")
+                line = f"{sock.url.split('?')[0]} ({detail})"
+                seen[line] = seen.get(line, 0) + 1
         # Chromium says why a handshake failed only on the console ("Unexpected response code: 400").
-        out += [line for line in self.console if "WebSocket connection to" in line]
-        return out[-KEEP:]
+        for line in self.console:
+            if m := re.search(r"WebSocket connection to '([^'?]*)[^']*' failed: (.*)", line):
+                line = f"{m.group(1)} ({m.group(2)})"
+                seen[line] = seen.get(line, 0) + 1
+        return [line + (f" x{n}" if n > 1 else "") for line, n in seen.items()][-KEEP:]
 
     def diagnose(self, err: BaseException) -> str:
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
@@ -342,7 +352,8 @@ def _new_notebook(visit: _Visit, base: str, expect_hostname: str | None) -> None
 
     page = visit.page
     with visit.stage("open Lab"):
-        page.goto(_join(base, "lab?reset"))
+        visit.mine_from = len(visit.sockets)  # the landing page may have reconnected to the user's own things
+        page.goto(_join(base, LAB))
         _lab_ready(visit)
     with visit.stage("new notebook"):
         page.locator('.jp-LauncherCard[data-category="Notebook"]').first.click()
@@ -420,7 +431,7 @@ def _save_and_find(visit: _Visit, base: str) -> str:
 def _terminal(visit: _Visit, base: str) -> None:
     page = visit.page
     with visit.stage("open terminal"):
-        page.goto(_join(base, "lab?reset"))
+        page.goto(_join(base, LAB))
         _lab_ready(visit)
         page.locator('.jp-LauncherCard[data-category="Other"]', has_text="Terminal").first.click()
         page.locator(".jp-Terminal .xterm").first.wait_for()
@@ -442,23 +453,28 @@ def _terminal(visit: _Visit, base: str) -> None:
 
 
 def _kernel_ids(visit: _Visit) -> set[str]:
-    return {m.group(1) for s in visit.sockets if (m := re.search(r"/api/kernels/([0-9a-f-]+)/channels", s.url))}
+    mine = visit.sockets[visit.mine_from :]
+    return {m.group(1) for s in mine if (m := re.search(r"/api/kernels/([0-9a-f-]+)/channels", s.url))}
 
 
 def _clean_up(visit: _Visit, base: str, notebook: str | None) -> None:
     """Shut down the kernels and terminals this visit started, delete its notebook; check they are gone."""
     kernels = _kernel_ids(visit)
-    terminals = {m.group(1) for s in visit.sockets if (m := re.search(r"/terminals/websocket/([^/?]+)", s.url))}
+    mine = visit.sockets[visit.mine_from :]
+    terminals = {m.group(1) for s in mine if (m := re.search(r"/terminals/websocket/([^/?]+)", s.url))}
     with visit.stage("clean up"):
         # From the Lab page: the API pages' CSP (default-src 'none') forbids fetch().
         status, sessions = _api(visit, base, "GET", "api/sessions")
-        for session in sessions if status == 200 else []:
-            if session["kernel"]["id"] in kernels:
-                _api(visit, base, "DELETE", f"api/sessions/{session['id']}")
+        ours = [s for s in (sessions if status == 200 else []) if s["kernel"]["id"] in kernels]
+        for session in ours:
+            _api(visit, base, "DELETE", f"api/sessions/{session['id']}")
+        # Not saved yet (a failure on the way): the launcher's Untitled*.ipynb, known to its session.
+        notebook = notebook or next((s["path"] for s in ours if s["path"].endswith(".ipynb")), None)
         for kernel in {k["id"] for k in _api(visit, base, "GET", "api/kernels")[1]} & kernels:
             _api(visit, base, "DELETE", f"api/kernels/{kernel}")  # one without a session
         for name in terminals:
             _api(visit, base, "DELETE", f"api/terminals/{name}")
+        _api(visit, base, "DELETE", f"lab/api/workspaces/{WORKSPACE}")
         if notebook:
             status, body = _api(visit, base, "DELETE", f"api/contents/{notebook}")
             if status != 204:
