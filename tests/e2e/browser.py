@@ -74,7 +74,9 @@ URL_BADGE = """() => {
     const badge = document.createElement("div");
     badge.id = "browser-check-url";
     badge.textContent = location.href;
-    badge.style.cssText = "position:fixed;top:4px;left:50%;transform:translateX(-50%);z-index:100000;"
+    // Lab: right of the menu bar; the hub: between its menu and the user's name.
+    const where = document.getElementById("jp-main-statusbar") ? "right:8px;" : "left:50%;transform:translateX(-50%);";
+    badge.style.cssText = "position:fixed;top:4px;z-index:100000;" + where
         + "padding:3px 8px;border-radius:4px;font:12px monospace;background:#24292f;color:#fff;opacity:.9;"
         + "pointer-events:none";
     document.body.appendChild(badge);
@@ -222,7 +224,7 @@ class _Visit:
         path = self.artifacts / f"{self.label}-{name}.png"
         with contextlib.suppress(Exception):  # Lab's "get notified about Jupyter news?" toast hides the output
             self.page.add_style_tag(content=".Toastify, .Toastify__toast-container { display: none !important; }")
-        with contextlib.suppress(Exception):  # headless Chromium has no address bar: show the URL, top centre
+        with contextlib.suppress(Exception):  # headless Chromium has no address bar: show the URL at the top
             self.page.evaluate(URL_BADGE)
         self.page.screenshot(path=str(path))
         with contextlib.suppress(Exception):
@@ -604,13 +606,14 @@ def artifacts_dir() -> Path:
     return root / ".build" / "browser" / os.environ.get("MOLECULE_SCENARIO_NAME", "adhoc")
 
 
-def record_time(label: str, report: dict) -> None:
-    """One line per browser visit in .build/browser/times.txt; `make test` prints them."""
+def record_time(label: str, report: dict | float) -> None:
+    """One line per browser visit (a report, or seconds) in .build/browser/times.txt; `make test` prints them."""
+    seconds = report if isinstance(report, float) else report["seconds"]
     path = artifacts_dir().parent / "times.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     scenario = os.environ.get("MOLECULE_SCENARIO_NAME", "adhoc")
     with path.open("a") as f:
-        f.write(f"{scenario + ' ' + label:<40} {report['seconds']:6.1f}s\n")
+        f.write(f"{scenario + ' ' + label:<40} {seconds:6.1f}s\n")
 
 
 # -- command line: against your own deployment --------------------------------------------

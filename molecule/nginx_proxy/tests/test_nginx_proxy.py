@@ -6,9 +6,10 @@ this file adds what is specific to nginx.
 """
 
 import re
+import time
 
 import pytest
-from e2e.browser import BrowserFailure, Timeouts
+from e2e.browser import BrowserFailure, Timeouts, record_time
 from e2e.proxy_suite import *  # noqa: F403
 from e2e.proxy_suite import ProxyUnderTest, browser_check, converge_host, run_output
 from e2e.verify import Probe, breakage, container, journal
@@ -204,8 +205,10 @@ def test_browser_check_fails_when_the_proxy_drops_upgrade(host, settings, browse
             f"cp -p {backup} {SITE} && rm -f {backup} && systemctl reload nginx",
         )
         assert "proxy_set_header Upgrade" not in host.file(SITE).content_string
+        start = time.monotonic()
         with pytest.raises(BrowserFailure) as failed:
             browser_check(host, settings, browsers, label="nginx-subpath-no-upgrade", timeouts=Timeouts(kernel=30))
+        record_time("nginx-subpath-no-upgrade", time.monotonic() - start)
     report = str(failed.value)
     print(report)  # shown with -rA / on failure: what a user of the check would read
     assert "failed at step 'kernel idle'" in report, report
