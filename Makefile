@@ -59,7 +59,7 @@ browser-check: browser
 	PYTHONPATH=tests $(BIN)/python -m e2e.browser --url '$(URL)' $(if $(INSECURE),--insecure) --artifacts $(BUILD)/browser/check
 
 # The README's screenshots, from the last molecule runs of nginx_proxy and jupyterhub.
-SHOTS := nginx_proxy/nginx-subpath-notebook.png jupyterhub/jupyterhub-spawn.png jupyterhub/jupyterhub-notebook.png
+SHOTS := nginx_proxy/nginx-subpath-notebook.png jupyterhub/jupyterhub-spawn.png
 screenshots:
 	@for s in $(SHOTS); do \
 	  test -f $(BUILD)/browser/$$s || { echo "$(BUILD)/browser/$$s is missing: run make molecule SCENARIOS='nginx_proxy jupyterhub'"; exit 1; }; \

@@ -207,7 +207,7 @@ def test_browser_check_fails_when_the_proxy_drops_upgrade(host, settings, browse
         assert "proxy_set_header Upgrade" not in host.file(SITE).content_string
         start = time.monotonic()
         with pytest.raises(BrowserFailure) as failed:
-            browser_check(host, settings, browsers, label="nginx-subpath-no-upgrade", timeouts=Timeouts(kernel=30))
+            browser_check(host, settings, browsers, label="nginx-subpath-no-upgrade", timeouts=Timeouts(kernel=20))
         record_time("nginx-subpath-no-upgrade", time.monotonic() - start)
     report = str(failed.value)
     print(report)  # shown with -rA / on failure: what a user of the check would read
