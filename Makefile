@@ -8,9 +8,11 @@ BUILD      := $(CURDIR)/.build
 COLLECTION := $(BUILD)/installed/ansible_collections/jupyter_edge/deploy
 STAGE      := $(CURDIR)/scripts/stage.sh
 
-# Container scenarios run by `make test` (molecule/<name>); conda runs only
-# when an installer and a channel are reachable (see molecule/jupyter_conda).
-SCENARIOS ?= jupyter_systemd jupyter_cron nginx_proxy apache_proxy jupyterhub split cloudflare_dns
+# Container scenarios run by `make test` (molecule/<name>); split and example_*
+# converge inventory/examples/* as written. conda runs only when an installer and
+# a channel are reachable (see molecule/jupyter_conda).
+SCENARIOS ?= jupyter_systemd jupyter_cron nginx_proxy apache_proxy jupyterhub split cloudflare_dns \
+             example_notebook_nginx example_cloudflare_https example_hub_apache
 
 export PATH := $(BIN):$(PATH)
 export JUPYTER_EDGE_CACHE ?= $(HOME)/.cache/jupyter-edge

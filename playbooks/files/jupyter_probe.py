@@ -472,6 +472,40 @@ class JupyterSession:
         info = {"msg_id": msg_id, "stdout": "".join(stdout), "stderr": "".join(stderr), "result": result}
         return info | {"exception": exception, "reply_status": reply, "idle": idle, "ws_error": error}
 
+    def check_latency(self, rounds: int = 30, code: str = "pass") -> dict[str, Any]:
+        """Execute round trips on one open kernel websocket: p50/p99/max in milliseconds."""
+        out: dict[str, Any] = {"login": self.check_login()}
+        if not out["login"]["logged_in"] or not (kernel_id := self._start_kernel(out)):
+            return out
+        with self._kernel_deleted_after(out, kernel_id):
+            session_id = uuid.uuid4().hex
+            info, ws = self.websocket(f"api/kernels/{quote(kernel_id)}/channels?session_id={session_id}")
+            out |= info
+            if ws is None:
+                return out
+            times, failed = [], 0
+            try:
+                self._run_code(ws, session_id, code)  # warm-up: the first execution sets the kernel up
+                for _ in range(rounds):
+                    start = time.monotonic()
+                    seen = self._run_code(ws, session_id, code)
+                    times.append((time.monotonic() - start) * 1000)
+                    failed += seen["reply_status"] != "ok" or not seen["idle"]
+            finally:
+                ws.close()
+        times.sort()
+
+        def pick(q: float) -> float | None:
+            return round(times[min(len(times) - 1, int(q * len(times)))], 2) if times else None
+
+        return out | {
+            "rounds": len(times),
+            "failed": failed,
+            "p50_ms": pick(0.5),
+            "p99_ms": pick(0.99),
+            "max_ms": pick(1),
+        }
+
     def check_terminal(self, command: str = "echo probe-$((6*7))", expect: str = "probe-42") -> dict[str, Any]:
         out: dict[str, Any] = {"login": self.check_login(), "found": False}
         if not out["login"]["logged_in"]:
@@ -935,6 +969,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--code", default="print(6*7)")
     p.add_argument("--kernel-id", help="run on this existing kernel instead of starting one")
     p.add_argument("--keep", action="store_true", help="do not delete the kernel afterwards")
+    p = checks.add_parser("latency", help="execute round trips on one kernel websocket: p50/p99 in ms")
+    p.add_argument("--rounds", type=int, default=30)
+    p.add_argument("--code", default="pass")
     p = checks.add_parser("terminal")
     p.add_argument("--command", default="echo probe-$((6*7))")
     p.add_argument("--expect", default="probe-42")

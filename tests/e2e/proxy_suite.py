@@ -41,7 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from e2e.browser import BrowserFailure, artifacts_dir, browsers, lab_session, record_time, target_for
-from e2e.verify import Probe, container, converge_with, journal
+from e2e.verify import Probe, address, container, converge_with, http_status, journal
 
 __all__ = [
     "ProxyUnderTest",
@@ -55,6 +55,7 @@ __all__ = [
     "test_unauthenticated_api_is_refused_through_proxy",
     "test_login_through_proxy",
     "test_kernel_channels_through_proxy",
+    "test_kernel_round_trip_without_delayed_ack_stall",
     "test_terminal_websocket_through_proxy",
     "test_upload_through_proxy",
     "test_versioned_static_files_come_from_the_proxy_cache",
@@ -66,10 +67,18 @@ __all__ = [
     "test_http_redirects_to_https",
     "test_jupyter_listens_on_loopback_only",
     "test_rejected_config_keeps_serving",
+    "test_foreign_host_is_refused_at_the_proxy",
+    "test_site_names_as_users_write_them",
 ]
 
 UPLOAD_MB = 40
 FOREIGN_ORIGIN = "https://evil.example.net"
+FOREIGN_HOST = "evil.example.net"
+# Stock Jupyter's execute round trip waits ~40 ms for the peer's delayed ACK at least;
+# with TCP_NODELAY it is ~10 ms on this machine.
+NODELAY_P50_MS = 30
+# A name set only on the proxy role; the platforms' etc_hosts map it to the container.
+PROXY_ONLY_NAME = "nb.example.test"
 MIN_HSTS_SECONDS = 15768000  # six months
 
 
@@ -160,6 +169,14 @@ def test_kernel_channels_through_proxy(host, proxy, e2e_probe):
     seen = e2e_probe.run("kernel", "--code", "print(6*7)")
     assert seen["ws_status"] == 101, (seen, _diagnose(host, proxy))
     assert seen["stdout"] == "42\n" and seen["reply_status"] == "ok", (seen, _diagnose(host, proxy))
+
+
+def test_kernel_round_trip_without_delayed_ack_stall(host, proxy, e2e_probe):
+    """Jupyter sets TCP_NODELAY on kernel websockets (jupyter_kernel_websocket_nodelay): an execute
+    round trip through the proxy takes ~10 ms, not the ~40 ms delayed-ACK stall of stock Jupyter."""
+    seen = e2e_probe.run("latency", "--rounds", "20")
+    assert seen["rounds"] == 20 and seen["failed"] == 0, (seen, _diagnose(host, proxy))
+    assert seen["p50_ms"] < NODELAY_P50_MS, seen
 
 
 def test_terminal_websocket_through_proxy(host, proxy, e2e_probe):
@@ -273,3 +290,48 @@ def test_rejected_config_keeps_serving(host, proxy, e2e_probe):
     assert host.service(service).is_running
     seen = e2e_probe.run("login")
     assert seen["logged_in"], (seen, _diagnose(host, proxy))
+
+
+def _local_url(url: str) -> str:
+    """The public URL with the proxy's own address in place of the name (for a chosen Host header)."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit((parts.scheme, f"127.0.0.1{port}", parts.path, "", ""))
+
+
+def test_foreign_host_is_refused_at_the_proxy(host, e2e_settings):
+    """DNS rebinding: a Host that is none of the site's names never reaches Jupyter (421 from the proxy)."""
+    url = _local_url(e2e_settings["e2e_url"]) + "login"
+    name = urlsplit(e2e_settings["e2e_url"]).hostname
+    assert http_status(host, url, name) == 200
+    for foreign in (FOREIGN_HOST, f"{name}.{FOREIGN_HOST}", "127.0.0.2"):
+        assert http_status(host, url, foreign) == 421, foreign
+
+
+def test_site_names_as_users_write_them(host, proxy, e2e_settings):
+    """A user who sets only the proxy's name, or no name at all (browsing by the host's address or
+    its inventory name, as seed 000's user does): login and a kernel round trip through the proxy."""
+    if e2e_settings.get("e2e_tls"):
+        pytest.skip("checked on the plain-HTTP site")
+    prefix = _attr(proxy, "var_prefix")
+    path = urlsplit(e2e_settings["e2e_url"]).path
+    hostname = host.check_output("hostname")
+    cases = [
+        ({"jupyter_public_hostname": "", f"{prefix}_server_name": PROXY_ONLY_NAME}, [PROXY_ONLY_NAME]),
+        ({"jupyter_public_hostname": ""}, [address(host), container(host)]),
+    ]
+    try:
+        for extra, names in cases:
+            run = converge_host(host, extra)
+            assert run.returncode == 0, run_output(run)[-3000:]
+            for name in names:
+                probe = Probe(host, f"http://{name}{path}", password=e2e_settings["jupyter_password"])
+                seen = probe.run("kernel", "--code", "import socket; print(6*7, socket.gethostname())")
+                assert seen["ws_status"] == 101, (extra, name, seen, _diagnose(host, proxy))
+                assert seen["stdout"] == f"42 {hostname}\n", (extra, name, seen)
+            assert http_status(host, _local_url(e2e_settings["e2e_url"]) + "login", FOREIGN_HOST) == 421
+    finally:
+        run = converge_host(host)
+    assert run.returncode == 0, run_output(run)[-3000:]
+    url = _local_url(e2e_settings["e2e_url"]) + "login"
+    assert http_status(host, url, PROXY_ONLY_NAME) == 421  # the name set for the test is gone again

@@ -12,12 +12,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shlex
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import testinfra
 
 # The probe ships in the collection (playbooks/files, used by doctor.yml); tests/e2e/probe.py links to it.
 PROBE_SRC = Path(__file__).with_name("probe.py").resolve()
@@ -27,9 +30,21 @@ DOCTOR = "jupyter_edge.deploy.doctor"
 CHP_TOKEN_FILE = "/etc/configurable-http-proxy/auth.env"
 
 
+def inventory_vars(name: str) -> dict:
+    """A host's variables from the scenario's inventory (its linked example included), unrendered.
+
+    For scenarios whose inventory gives ansible_host as the address users browse (the
+    example inventories): testinfra's ansible backend would take it for the container,
+    so their tests reach the container as docker://<name> and read the variables here.
+    """
+    inventory = str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent)
+    return testinfra.get_host(f"ansible://{name}", ansible_inventory=inventory).ansible.get_variables()
+
+
 def container(host) -> str:
-    """Name of the docker container behind a testinfra host."""
-    return host.backend.host
+    """Name of the docker container behind a testinfra host (ansible:// or docker://)."""
+    backend = host.backend
+    return backend.name if backend.NAME == "docker" else backend.host
 
 
 def docker(*args: str, stdin: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess:
@@ -91,6 +106,28 @@ def chp_api(host, path: str = "/api/routes", auth: str | None = "file", api: str
     return int(status), json.loads(body or "{}")
 
 
+def http_status(host, url: str, host_header: str) -> int:
+    """Status of GET url from inside the container with this Host header (and for
+    https://127.0.0.1 no SNI, as a browser browsing by address sends none)."""
+    script = (
+        "import http.client, ssl, sys, urllib.parse as u\n"
+        "url, host = u.urlsplit(sys.argv[1]), sys.argv[2]\n"
+        "if url.scheme == 'https':\n"
+        "    c = http.client.HTTPSConnection(url.hostname, url.port or 443, timeout=20,"
+        " context=ssl._create_unverified_context())\n"
+        "else:\n"
+        "    c = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=20)\n"
+        "c.request('GET', url.path or '/', headers={'Host': host})\n"
+        "print(c.getresponse().status)\n"
+    )
+    return int(host.check_output(f"python3 -c {shlex.quote(script)} {shlex.quote(url)} {shlex.quote(host_header)}"))
+
+
+def address(host) -> str:
+    """The container's first network address (what a browser uses to browse by address)."""
+    return host.check_output("hostname -I").split()[0]
+
+
 def restart_container(host, wait_for: str | None = None, timeout: int = 120) -> None:
     """Restart the container (a reboot, for the services in it) and wait for systemd."""
     name = container(host)
@@ -133,7 +170,10 @@ def converge_with(
     is in .stdout.
     """
     playbook = playbook or str(Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"]) / "converge.yml")
-    command = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], playbook, "-e", json.dumps(extra_vars)]
+    # The inventory directory: molecule's inventory file, and the hosts, group_vars and
+    # host_vars that a scenario links in (the example inventories).
+    inventory = str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent)
+    command = ["ansible-playbook", "-i", inventory, playbook, "-e", json.dumps(extra_vars)]
     if limit:
         command += ["--limit", limit]
     if tags:
@@ -152,6 +192,21 @@ def run_doctor(extra_vars: dict | None = None) -> tuple[int, str]:
     """Run jupyter_edge.deploy.doctor against the scenario's inventory; its return code and output."""
     run = converge_with(extra_vars or {}, playbook=DOCTOR)
     return run.returncode, run.stdout
+
+
+def doctor_lines(out: str, verdict: str) -> list[str]:
+    """The doctor's report lines with this verdict (PASS, FAIL or SKIP), as printed by its Report task."""
+    lines = (line.strip(' ",') for line in out.splitlines())
+    return [line for line in lines if line.startswith(f"{verdict} ")]
+
+
+def assert_doctor_passes(extra_vars: dict | None = None) -> str:
+    """Run the doctor on the healthy deployment: every check passes and it changes nothing."""
+    rc, out = run_doctor(extra_vars)
+    assert rc == 0 and not doctor_lines(out, "FAIL"), out[-4000:]
+    assert doctor_lines(out, "PASS"), out[-4000:]
+    assert re.search(r"changed=0\s", out) and re.search(r"failed=0\s", out), out[-4000:]
+    return out
 
 
 @contextlib.contextmanager

@@ -12,16 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from e2e.local_server import PASSWORD, free_port, jupyter_server
 from e2e.probe import JupyterSession, WebSocket, main
 
 PROBE = Path(__file__).resolve().parents[1] / "e2e" / "probe.py"
-PASSWORD = "probe-test-pw"  # noqa: S105 - throwaway password of a throwaway server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -29,58 +23,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """jupyter_server on 127.0.0.1:<random>/notebook/ with a password; yields the base URL."""
     pytest.importorskip("jupyter_server")
     pytest.importorskip("ipykernel", reason="kernel checks need ipykernel in the test environment")
-    from jupyter_server.auth import passwd
-
-    tmp = tmp_path_factory.mktemp("jupyter")
-    dirs = {name: tmp / name for name in ("root", "config", "runtime", "data", "ipython")}
-    for d in dirs.values():
-        d.mkdir()
-    env = os.environ | {
-        "JUPYTER_CONFIG_DIR": str(dirs["config"]),
-        "JUPYTER_RUNTIME_DIR": str(dirs["runtime"]),
-        "JUPYTER_DATA_DIR": str(dirs["data"]),
-        "IPYTHONDIR": str(dirs["ipython"]),
-        "SHELL": "/bin/sh",
-    }
-    env.pop("JUPYTER_TOKEN", None)
-    port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "jupyter_server",
-        f"--PasswordIdentityProvider.hashed_password={passwd(PASSWORD)}",
-        "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
-        "--ServerApp.base_url=/notebook/",
-        "--ServerApp.open_browser=False",
-        f"--ServerApp.root_dir={dirs['root']}",
-    ]
-    if os.geteuid() == 0:  # CI containers
-        cmd.append("--ServerApp.allow_root=True")
-    log = (tmp / "server.log").open("wb")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/notebook/"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if JupyterSession(url, timeout=2).request("GET", "login").status == 200:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("jupyter_server did not start:\n" + (tmp / "server.log").read_text()[-3000:])
-            time.sleep(0.2)
+    with jupyter_server(tmp_path_factory.mktemp("jupyter")) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
 
 
 def session(url: str, password: str | None = PASSWORD, timeout: float = 20) -> JupyterSession:

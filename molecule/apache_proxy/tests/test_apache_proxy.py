@@ -177,6 +177,12 @@ BAD_INPUT = [
         "apache_proxy_location is '/jupyter/' but jupyter_base_url is '/notebook/'",
     ),
     ({"apache_proxy_server_name": "https://jupyter.example.org"}, "apache_proxy_server_name is 'https://"),
+    ({"jupyter_public_aliases": ["*.example.org"]}, "apache_proxy_server_aliases is ['*.example.org']"),
+    (
+        {"apache_proxy_upstream": "http://10.0.0.20:8888", "apache_proxy_server_name": "nb.example.test"},
+        "The proxy answers for nb.example.test (apache_proxy_server_name / apache_proxy_server_aliases), but the"
+        " Jupyter behind it checks the Host itself",
+    ),
     ({"apache_proxy_upstream": "http://127.0.0.1:8888/notebook/"}, "apache_proxy_upstream is"),
     ({"apache_proxy_tls": True, "apache_proxy_tls_cert": "/etc/ssl/certs/x.pem"}, "give both as absolute paths"),
     ({"apache_proxy_client_max_body_size": "4g"}, "apache_proxy_client_max_body_size is '4g'"),
@@ -188,7 +194,17 @@ BAD_INPUT = [
 @pytest.mark.parametrize(
     ("bad", "message"),
     BAD_INPUT,
-    ids=["location", "server_name", "upstream", "tls_pair", "body_size", "extra_not_list", "old_apache"],
+    ids=[
+        "location",
+        "server_name",
+        "alias_wildcard",
+        "remote_name",
+        "upstream",
+        "tls_pair",
+        "body_size",
+        "extra_not_list",
+        "old_apache",
+    ],
 )
 def test_bad_input_fails_before_any_change(host, settings, bad, message):
     if settings.get("apache_proxy_tls"):

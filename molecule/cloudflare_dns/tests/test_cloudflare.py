@@ -1,17 +1,13 @@
 """Verify, through the fake API's control endpoint, what the role left in Cloudflare."""
 
-import json
 import os
-import urllib.request
 from pathlib import Path
+
+from fake_cloudflare.control import fake_state as read_state
 
 
 def fake_state():
-    state_file = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "fake_cloudflare.json"
-    url = json.loads(state_file.read_text())["url"].replace("/client/v4", "/__fake__/state")
-    assert url.startswith("http://127.0.0.1:")
-    with urllib.request.urlopen(url, timeout=10) as resp:  # noqa: S310 (checked above)
-        return json.load(resp)
+    return read_state(Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "fake_cloudflare.json")
 
 
 def test_record_points_at_the_server_proxied():

@@ -90,6 +90,40 @@ def test_supervised_and_enabled_at_boot(host, settings):
         assert host.run("/usr/local/lib/jupyter-edge/jupyter-ctl status").rc == 0
 
 
+def test_phase_tag_runs_its_phase_and_what_it_needs(host):
+    """--tags jupyter_config through the site playbook: the input checks, the installed versions,
+    the configuration and the service run (nothing else), and a converged host stays unchanged."""
+    pid = server_pid(host)
+    run = converge_with({}, playbook=CONVERGE, tags="jupyter_config")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "changed=0" in run.stdout, run.stdout[-3000:]
+    for task in ("Check the password", "Read the versions of jupyter_server", "Write the server configuration",
+                 "Wait for the server to answer"):  # fmt: skip
+        assert task in run.stdout, task
+    assert "Install Jupyter into" not in run.stdout  # the installation phase is not asked for
+    assert server_pid(host) == pid
+
+
+def test_kernel_websockets_have_tcp_nodelay(host, settings, probe):
+    """On by default: ~10 ms execute round trips. jupyter_kernel_websocket_nodelay: false gives stock
+    Jupyter back (the ~40 ms delayed-ACK stall), and true again removes it."""
+    config = host.file("/etc/jupyter/jupyter_server_config.py").content_string
+    assert "jupyter_edge_nodelay.NoDelayKernelWebsocketConnection" in config
+    seen = probe.run("latency", "--rounds", "20")
+    assert seen["failed"] == 0 and seen["p50_ms"] < 30, seen
+    if settings.get("jupyter_supervisor") != "systemd":
+        return  # switched off and on again once, under systemd
+    try:
+        run = converge_with({"jupyter_kernel_websocket_nodelay": False}, playbook=CONVERGE)
+        assert run.returncode == 0, run.stdout[-3000:]
+        seen = probe.run("latency", "--rounds", "20")
+        assert seen["failed"] == 0 and seen["p50_ms"] > 35, seen
+    finally:
+        run = converge_with({}, playbook=CONVERGE)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert probe.run("latency", "--rounds", "20")["p50_ms"] < 30
+
+
 @pytest.mark.parametrize(
     ("bad", "message"),
     [
@@ -107,15 +141,39 @@ def test_supervised_and_enabled_at_boot(host, settings):
             },
             "jupyter_conda_installer_checksum ('sha256:<64 hex digits>')",
         ),
+        (
+            {"jupyter_public_hostname": "https://lab.example.org"},
+            "jupyter_public_hostname is 'https://lab.example.org'",
+        ),
+        ({"jupyter_public_aliases": ["lab.example.org:8080"]}, "jupyter_public_aliases is ['lab.example.org:8080']"),
+        ({"jupyter_public_aliases": "lab.example.org"}, "(jupyter_public_aliases is a list)"),
+        (
+            {"jupyter_ip": "0.0.0.0", "jupyter_public_aliases": ["203.0.113.10"]},  # noqa: S104
+            "contain the addresses 203.0.113.10, but Jupyter listens on",
+        ),
+        ({"jupyter_trust_proxy_host": "maybe"}, "jupyter_trust_proxy_host is 'maybe'"),
     ],
-    ids=["base_url", "port", "install_method", "supervisor", "password", "conda_installer", "conda_checksum"],
+    ids=[
+        "base_url",
+        "port",
+        "install_method",
+        "supervisor",
+        "password",
+        "conda_installer",
+        "conda_checksum",
+        "hostname_scheme",
+        "alias_port",
+        "aliases_not_list",
+        "address_without_trust",
+        "trust_value",
+    ],
 )
 def test_bad_input_fails_before_any_change(host, bad, message):
     before = host.check_output(CONFIG_STATE)
     pid = server_pid(host)
     run = converge_with(bad, playbook=CONVERGE)
     assert run.returncode != 0
-    assert message in run.stdout, run.stdout[-3000:]
+    assert message in " ".join(run.stdout.split()), run.stdout[-3000:]
     assert "changed=0" in run.stdout, run.stdout[-3000:]
     assert host.check_output(CONFIG_STATE) == before
     assert server_pid(host) == pid

@@ -309,6 +309,38 @@ def test_bad_input_fails_before_any_change(host, bad, message, token):
     assert (main_pid(host, CHP), main_pid(host, HUB)) == pids
 
 
+def test_users_servers_get_tcp_nodelay(host):
+    """jupyterhub_kernel_websocket_nodelay: a user's server, started from the hub's environment,
+    loads the kernel websocket connection that sets TCP_NODELAY (the jupyter role's module)."""
+    script = (
+        "from jupyter_server.serverapp import ServerApp\n"
+        "app = ServerApp()\n"
+        "app.load_config_file()\n"
+        "print(app.kernel_websocket_connection_class)\n"
+    )
+    out = host.check_output(f"runuser -u alice -- /opt/jupyterhub/venv/bin/python -c {shlex.quote(script)}")
+    assert "jupyter_edge_nodelay.NoDelayKernelWebsocketConnection" in out
+
+
+def test_role_tags_reach_the_included_tasks(host):
+    """--tags chp_service,jupyterhub runs each role whole: installation and the supervision that the
+    roles include dynamically (the service role) run too, and change nothing on a converged host."""
+    pids = (main_pid(host, CHP), main_pid(host, HUB))
+    run = converge_with({}, tags="chp_service,jupyterhub")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert re.search(r"changed=0\s", run.stdout), run.stdout[-3000:]
+    for task in (
+        "Install JupyterHub into",
+        "Install the systemd unit of configurable-http-proxy",
+        "Install the systemd unit of jupyterhub",
+        "Enable and start jupyterhub",
+        "Wait for the hub to answer",
+    ):
+        assert "TASK [jupyter_edge.deploy." in run.stdout and task in run.stdout, task
+    assert "nginx_proxy : " not in run.stdout  # the other role's tag was not asked for
+    assert (main_pid(host, CHP), main_pid(host, HUB)) == pids
+
+
 def test_back_after_reboot(host, alice):
     restart_container(host, wait_for=HUB_UP)
     wait_until(host, "systemctl is-active nginx configurable-http-proxy jupyterhub", 60)

@@ -6,7 +6,7 @@ Each break is undone before the next test, so the deployment ends healthy.
 import pytest
 from e2e.verify import breakage, run_doctor, wait_until
 
-testinfra_hosts = ["ansible://split-proxy"]
+testinfra_hosts = ["ansible://edge.example.org"]
 
 SITE = "/etc/nginx/sites-available/jupyter.conf"
 

@@ -6,15 +6,17 @@ from pathlib import Path
 
 import pytest
 from e2e.browser import BrowserFailure, artifacts_dir, browsers, lab_session, record_time, target_for  # noqa: F401
-from e2e.verify import Probe, journal
+from e2e.verify import Probe, http_status, journal
 
-testinfra_hosts = ["ansible://split-proxy"]
+testinfra_hosts = ["ansible://edge.example.org"]
+
+URL = "http://edge.example.org/notebook/"
 
 
 @pytest.fixture(scope="module")
 def probe(host):
     settings = host.ansible.get_variables()
-    return Probe(host, settings["e2e_url"], password=settings["jupyter_password"])
+    return Probe(host, URL, password=settings["vault_jupyter_password"])
 
 
 def test_no_jupyter_on_the_proxy_host(host):
@@ -24,20 +26,20 @@ def test_no_jupyter_on_the_proxy_host(host):
 
 def test_kernel_round_trip_through_the_proxy_to_the_backend(probe):
     seen = probe.run("kernel", "--code", "import socket; print(socket.gethostname())")
-    assert seen["stdout"] == "split-backend\n", seen
+    assert seen["stdout"] == "backend.internal\n", seen
 
 
 def test_real_browser_through_the_proxy_to_the_backend(host, browsers):  # noqa: F811
     """Chromium on the controller, by the public name to the proxy host; the kernel runs on the backend."""
     settings = host.ansible.get_variables()
-    url, resolve = target_for(host, settings)
+    url, resolve = target_for(host, settings, url=URL)
     try:
         report = lab_session(
             browsers.get(resolve),
             url,
-            settings["jupyter_password"],
+            settings["vault_jupyter_password"],
             label="split",
-            expect_hostname="split-backend",
+            expect_hostname="backend.internal",
             artifacts=artifacts_dir(),
         )
     except BrowserFailure as failure:
@@ -48,6 +50,19 @@ def test_real_browser_through_the_proxy_to_the_backend(host, browsers):  # noqa:
 def test_foreign_origin_is_refused_by_the_backend(probe):
     seen = probe.run("ws-origin", "--origin-override", "https://evil.example.net")
     assert seen["ws_status"] == 403, seen
+
+
+def test_other_names_are_refused_at_the_proxy(host):
+    assert http_status(host, "http://127.0.0.1/notebook/login", "edge.example.org") == 200
+    assert http_status(host, "http://127.0.0.1/notebook/login", "evil.example.net") == 421
+
+
+def test_the_backend_checks_the_host_itself(host):
+    """Jupyter listens on the private network, where more than the proxy may reach it: it accepts only
+    the site's names (jupyter_trust_proxy_host auto), and refuses a rebinding name sent to it directly."""
+    login = "http://10.0.0.20:8888/notebook/login"
+    assert http_status(host, login, "edge.example.org") == 200
+    assert http_status(host, login, "evil.example.net") == 403
 
 
 @pytest.mark.parametrize("name", ["site", "doctor"])
