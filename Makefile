@@ -21,13 +21,15 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 export MOLECULE_NO_LOG := false
 
-.PHONY: help venv docker image link collection lint unit molecule conda test bench demo demo-clean clean
+.PHONY: help venv docker image browser browser-check screenshots link collection lint unit molecule conda test bench demo demo-clean clean
 
 help:
 	@echo "make demo        deploy Jupyter into a throwaway local container and print how to log in"
 	@echo "make demo-clean  remove the demo container"
 	@echo "make test        everything CI runs: lint, unit tests, collection build, molecule scenarios"
 	@echo "make molecule SCENARIOS='jupyter_systemd'   selected container scenarios"
+	@echo "make browser-check URL=https://lab.example.org/notebook/   JupyterLab in Chromium against your deployment"
+	@echo "                 (password from \$$JUPYTER_PASSWORD; set JUPYTERHUB_USER=<name> for a hub, INSECURE=1 for a self-signed certificate)"
 	@echo "make bench       direct vs nginx vs Apache vs CHP, converge times, Cloudflare requests (bench/results.md)"
 
 $(BIN)/.installed: requirements.txt
@@ -43,6 +45,28 @@ docker:
 
 image: docker
 	@scripts/build-base-image.sh
+
+# Debian's chromium, driven by the pinned playwright (requirements.txt); checked by a start.
+browser: venv
+	@scripts/ensure-chromium.sh
+	@PYTHONPATH=tests $(BIN)/python -m e2e.browser --smoke
+
+# The scenarios' browser check against your own deployment: real DNS; the password only
+# ever from the environment (a make argument would show in the process list).
+browser-check: browser
+	@if [ "$(origin JUPYTER_PASSWORD)" = "command line" ]; then \
+	  echo "Put JUPYTER_PASSWORD in the environment, not on the command line: it would show in the process list."; exit 2; fi
+	@test -n "$(URL)" || { echo "usage: JUPYTER_PASSWORD=... make browser-check URL=https://lab.example.org/notebook/" \
+	  "[JUPYTERHUB_USER=alice] [INSECURE=1]"; exit 2; }
+	PYTHONPATH=tests $(BIN)/python -m e2e.browser --url '$(URL)' $(if $(INSECURE),--insecure) --artifacts $(BUILD)/browser/check
+
+# The README's screenshots, from the last molecule runs of nginx_proxy and jupyterhub.
+SHOTS := nginx_proxy/nginx-subpath-notebook.png jupyterhub/jupyterhub-spawn.png
+screenshots:
+	@for s in $(SHOTS); do \
+	  test -f $(BUILD)/browser/$$s || { echo "$(BUILD)/browser/$$s is missing: run make molecule SCENARIOS='nginx_proxy jupyterhub'"; exit 1; }; \
+	  cp $(BUILD)/browser/$$s docs/screenshots/$$(basename $$s); echo "docs/screenshots/$$(basename $$s)"; \
+	done
 
 # A link of the source tree as jupyter_edge.deploy, for lint, unit tests and
 # playbooks run from this clone (ansible.cfg puts .build on the collections path).
@@ -77,7 +101,7 @@ unit: venv collection
 	done
 	$(BIN)/pytest -q tests/unit tests/integration
 
-molecule: venv image collection
+molecule: venv image collection browser
 	@for s in $(SCENARIOS); do \
 	  $(STAGE) "molecule $$s" $(BIN)/molecule test -s $$s || exit 1; \
 	done
@@ -94,14 +118,18 @@ conda: venv image collection
 
 test: export STAGE_LOG := $(BUILD)/stages.txt
 test:
-	@mkdir -p $(BUILD) && : >$(STAGE_LOG)
+	@mkdir -p $(BUILD) && : >$(STAGE_LOG) && rm -f $(BUILD)/browser/times.txt
 	@$(STAGE) venv $(MAKE) --no-print-directory venv
 	@$(STAGE) lint $(MAKE) --no-print-directory lint
 	@$(STAGE) collection $(MAKE) --no-print-directory collection
 	@$(STAGE) unit $(MAKE) --no-print-directory unit
 	@$(STAGE) image $(MAKE) --no-print-directory image
+	@$(STAGE) browser $(MAKE) --no-print-directory browser
 	@$(MAKE) --no-print-directory molecule
 	@echo; echo "Stage times:"; cat $(STAGE_LOG)
+	@if [ -f $(BUILD)/browser/times.txt ]; then \
+	  echo; echo "Browser checks (Chromium; included in the molecule stages above):"; cat $(BUILD)/browser/times.txt; \
+	  awk '{ t += $$NF } END { printf "%-40s %6.1fs\n", "total", t }' $(BUILD)/browser/times.txt; fi
 
 # A benchmark, not a test: prints a table and writes bench/results.md.
 bench: venv image collection

@@ -23,6 +23,10 @@ SNI as a browser sends them. Per-host inventory variables:
   e2e_url; default: e2e_url with http:// and no port.
 - ``jupyter_password``, and ``jupyter_port`` (default 8888).
 
+``test_real_browser_through_proxy`` is the exception: Chromium on the controller (tests/e2e/browser.py)
+reaches the container by its address, with the public name mapped to it, and does what a user does
+in JupyterLab (notebook, save, terminal). On TLS hosts it accepts the self-signed certificate.
+
 Proxy-specific assertions (config syntax, modules, ...) belong in the scenario's own file.
 """
 
@@ -36,6 +40,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from e2e.browser import BrowserFailure, artifacts_dir, browsers, lab_session, record_time, target_for
 from e2e.verify import Probe, address, container, converge_with, http_status, journal
 
 __all__ = [
@@ -44,6 +49,8 @@ __all__ = [
     "run_output",
     "e2e_settings",
     "e2e_probe",
+    "browsers",
+    "browser_check",
     "test_proxy_service_running_and_enabled",
     "test_unauthenticated_api_is_refused_through_proxy",
     "test_login_through_proxy",
@@ -54,6 +61,7 @@ __all__ = [
     "test_versioned_static_files_come_from_the_proxy_cache",
     "test_unversioned_static_files_are_always_forwarded",
     "test_foreign_origin_websocket_is_refused",
+    "test_real_browser_through_proxy",
     "test_tls_versions",
     "test_hsts_header",
     "test_http_redirects_to_https",
@@ -98,6 +106,22 @@ def e2e_settings(host):
 def e2e_probe(host, e2e_settings):
     """A browser on the host, pointed at the public URL."""
     return Probe(host, e2e_settings["e2e_url"], password=e2e_settings["jupyter_password"], insecure=True)
+
+
+def browser_check(host, settings, browsers, **options) -> dict:
+    """JupyterLab in Chromium through the proxy, by the public name; the report (raises BrowserFailure)."""
+    url, resolve = target_for(host, settings)
+    options.setdefault("expect_hostname", host.check_output("hostname"))
+    label = options.pop("label", container(host))
+    return lab_session(
+        browsers.get(resolve),
+        url,
+        settings["jupyter_password"],
+        label=label,
+        artifacts=artifacts_dir(),
+        insecure=bool(settings.get("e2e_tls", False)),  # the scenarios' certificates are self-signed
+        **options,
+    )
 
 
 def _needs_tls(settings):
@@ -198,6 +222,16 @@ def test_foreign_origin_websocket_is_refused(e2e_probe):
     seen = e2e_probe.run("ws-origin", "--origin-override", FOREIGN_ORIGIN)
     assert seen["login"]["logged_in"] and seen.get("kernel_id"), seen
     assert seen["ws_status"] == 403, seen
+
+
+def test_real_browser_through_proxy(host, proxy, e2e_settings, browsers):
+    """Chromium logs in, runs a notebook cell on this host, saves, reloads, uses a terminal, cleans up."""
+    try:
+        report = browser_check(host, e2e_settings, browsers)
+    except BrowserFailure as failure:
+        pytest.fail(f"{failure}\n--- proxy and Jupyter logs ---\n{_diagnose(host, proxy)}", pytrace=False)
+    record_time(container(host), report)
+    assert report["cell_output"].startswith("42 "), report
 
 
 def test_tls_versions(e2e_settings, e2e_probe):

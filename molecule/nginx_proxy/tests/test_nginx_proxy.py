@@ -5,10 +5,14 @@ TLS, redirect, a rejected config) is the shared suite, tests/e2e/proxy_suite.py;
 this file adds what is specific to nginx.
 """
 
+import re
+import time
+
 import pytest
+from e2e.browser import BrowserFailure, Timeouts, record_time
 from e2e.proxy_suite import *  # noqa: F403
-from e2e.proxy_suite import ProxyUnderTest, converge_host, run_output
-from e2e.verify import Probe, container, journal
+from e2e.proxy_suite import ProxyUnderTest, browser_check, converge_host, run_output
+from e2e.verify import Probe, breakage, container, journal
 
 SITE = "/etc/nginx/sites-available/jupyter.conf"
 ENABLED = "/etc/nginx/sites-enabled/jupyter.conf"
@@ -197,3 +201,32 @@ def test_bad_input_fails_before_any_change(host, platform, bad, message):
     assert "changed=0" in out, out[-3000:]
     assert host.check_output(SNAPSHOT) == before
     assert nginx_pid(host) == pid, journal(host, "nginx")
+
+
+def test_browser_check_fails_when_the_proxy_drops_upgrade(host, settings, browsers):
+    """The browser check can fail: without Upgrade and Connection passed on, Lab never gets its kernel.
+
+    The site is patched by hand (the role has no switch for a broken proxy) and put back,
+    byte for byte, whatever happens.
+    """
+    only_on(host, "nginx-subpath")
+    before = host.check_output(SNAPSHOT)
+    backup = "/root/.browser-test-jupyter.conf"
+    drop = r"sed -i '/proxy_set_header \(Upgrade\|Connection\) /d'"
+    with breakage(host) as brk:
+        brk(
+            f"cp -p {SITE} {backup} && {drop} {SITE} && nginx -t && systemctl reload nginx",
+            f"cp -p {backup} {SITE} && rm -f {backup} && systemctl reload nginx",
+        )
+        assert "proxy_set_header Upgrade" not in host.file(SITE).content_string
+        start = time.monotonic()
+        with pytest.raises(BrowserFailure) as failed:
+            browser_check(host, settings, browsers, label="nginx-subpath-no-upgrade", timeouts=Timeouts(kernel=20))
+        record_time("nginx-subpath-no-upgrade", time.monotonic() - start)
+    report = str(failed.value)
+    print(report)  # shown with -rA / on failure: what a user of the check would read
+    assert "failed at step 'kernel idle'" in report, report
+    sockets = re.search(r"failed websockets:(.*?)\n  websockets opened:", report, re.S)
+    assert sockets and "/api/kernels/" in sockets.group(1) and "/channels" in sockets.group(1), report
+    assert re.search(r"screenshot: \S+FAILED-kernel-idle\.png", report), report
+    assert host.check_output(SNAPSHOT) == before

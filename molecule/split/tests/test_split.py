@@ -5,7 +5,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from e2e.verify import Probe, http_status
+from e2e.browser import BrowserFailure, artifacts_dir, browsers, lab_session, record_time, target_for  # noqa: F401
+from e2e.verify import Probe, http_status, journal
 
 testinfra_hosts = ["ansible://edge.example.org"]
 
@@ -26,6 +27,24 @@ def test_no_jupyter_on_the_proxy_host(host):
 def test_kernel_round_trip_through_the_proxy_to_the_backend(probe):
     seen = probe.run("kernel", "--code", "import socket; print(socket.gethostname())")
     assert seen["stdout"] == "backend.internal\n", seen
+
+
+def test_real_browser_through_the_proxy_to_the_backend(host, browsers):  # noqa: F811
+    """Chromium on the controller, by the public name to the proxy host; the kernel runs on the backend."""
+    settings = host.ansible.get_variables()
+    url, resolve = target_for(host, settings, url=URL)
+    try:
+        report = lab_session(
+            browsers.get(resolve),
+            url,
+            settings["vault_jupyter_password"],
+            label="split",
+            expect_hostname="backend.internal",
+            artifacts=artifacts_dir(),
+        )
+    except BrowserFailure as failure:
+        pytest.fail(f"{failure}\n--- nginx on the proxy host ---\n{journal(host, 'nginx')}", pytrace=False)
+    record_time("split", report)
 
 
 def test_foreign_origin_is_refused_by_the_backend(probe):
