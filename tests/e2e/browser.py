@@ -600,6 +600,27 @@ def target_for(host, settings: dict, url: str | None = None) -> tuple[str, dict[
     return url, {urlsplit(url).hostname: container_address(container(host))}
 
 
+def _visit(session, host, browsers, url: str, *args, label: str, logs=None, **options) -> dict:
+    _, resolve = target_for(host, {}, url=url)
+    try:
+        report = session(browsers.get(resolve), url, *args, label=label, artifacts=artifacts_dir(), **options)
+    except BrowserFailure as failure:
+        pytest.fail(f"{failure}\n--- logs ---\n{logs() if logs else ''}", pytrace=False)
+    record_time(label, report)
+    return report
+
+
+def visit_lab(host, browsers, url: str, password: str, *, label: str, logs=None, **options) -> dict:
+    """lab_session at url through the container behind the testinfra host (url's name mapped to its
+    address), timed into times.txt; a failure fails the test with the browser's report and logs()."""
+    return _visit(lab_session, host, browsers, url, password, label=label, logs=logs, **options)
+
+
+def visit_hub(host, browsers, url: str, user: str, password: str, *, label: str, logs=None, **options) -> dict:
+    """hub_session, as visit_lab does lab_session."""
+    return _visit(hub_session, host, browsers, url, user, password, label=label, logs=logs, **options)
+
+
 def artifacts_dir() -> Path:
     """.build/browser/<scenario>/ of the project under test."""
     root = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[2]))

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from e2e.browser import artifacts_dir, browsers, lab_session, record_time, target_for  # noqa: F401
+from e2e.browser import browsers, visit_lab  # noqa: F401
 from e2e.verify import Probe, assert_doctor_passes, http_status, inventory_vars
 from fake_cloudflare.control import fake_state
 
@@ -57,17 +57,8 @@ def test_kernel_and_terminal_over_https(host, probe):
 
 def test_jupyterlab_in_a_browser(host, settings, browsers):  # noqa: F811
     """Chromium at https://jupyter.example.org/ (the test CA is not the browser's: its errors are ignored)."""
-    url, resolve = target_for(host, settings, url=URL)
-    report = lab_session(
-        browsers.get(resolve),
-        url,
-        settings["vault_jupyter_password"],
-        label="cloudflare-https",
-        expect_hostname="jupyter.example.org",
-        artifacts=artifacts_dir(),
-        insecure=True,
-    )
-    record_time("cloudflare-https", report)
+    visit_lab(host, browsers, URL, settings["vault_jupyter_password"], label="cloudflare-https",
+              expect_hostname="jupyter.example.org", insecure=True)  # fmt: skip
 
 
 def test_allowed_origin_as_the_example_sets_it(probe, settings):

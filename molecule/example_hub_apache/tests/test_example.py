@@ -9,7 +9,7 @@ converge back. The doctor passes on each healthy deployment and names each break
 from __future__ import annotations
 
 import pytest
-from e2e.browser import artifacts_dir, browsers, hub_session, record_time, target_for  # noqa: F401
+from e2e.browser import browsers, visit_hub  # noqa: F401
 from e2e.verify import Probe, breakage, converge_with, doctor_lines, http_status, journal, run_doctor, wait_until
 
 URL = "https://hub.example.org/jupyter/"
@@ -47,18 +47,8 @@ def doctor(monkeypatch, settings) -> tuple[int, str]:
 def test_hub_behind_apache_in_a_browser(host, settings, browsers):  # noqa: F811
     """Chromium: hub login, the spawn page, Lab (cell, save, terminal), stop from hub/home. Runs first,
     while alice has no server, so the spawn is seen."""
-    url, resolve = target_for(host, settings, url=URL)
-    report = hub_session(
-        browsers.get(resolve),
-        url,
-        "alice",
-        settings["e2e_users"]["alice"],
-        label="hub-apache",
-        expect_hostname="hub.example.org",
-        artifacts=artifacts_dir(),
-        insecure=True,
-    )
-    record_time("hub-apache", report)
+    visit_hub(host, browsers, URL, "alice", settings["e2e_users"]["alice"], label="hub-apache",
+              expect_hostname="hub.example.org", insecure=True, logs=lambda: logs(host))  # fmt: skip
     wait_until(host, "! pgrep -u alice -f jupyterhub-singleuser", 60)
 
 

@@ -5,7 +5,7 @@ address (no name configured at all) or by its inventory name.
 """
 
 import pytest
-from e2e.browser import artifacts_dir, browsers, lab_session, record_time, target_for  # noqa: F401
+from e2e.browser import browsers, visit_lab  # noqa: F401
 from e2e.verify import Probe, address, assert_doctor_passes, http_status, inventory_vars, restart_container
 
 CODE = "import socket; print(6*7, socket.gethostname())"
@@ -42,16 +42,9 @@ def test_browsing_by_address(host, settings):
 
 def test_browsing_by_address_in_a_browser(host, settings, browsers):  # noqa: F811
     """JupyterLab in Chromium at http://<address>/notebook/: notebook cell, save and reload, terminal."""
-    url, resolve = target_for(host, settings, url=f"http://{address(host)}/notebook/")
-    report = lab_session(
-        browsers.get(resolve),
-        url,
-        settings["vault_jupyter_password"],
-        label="notebook-by-address",
-        expect_hostname="lab.example.org",
-        artifacts=artifacts_dir(),
-    )
-    record_time("notebook-by-address", report)
+    url = f"http://{address(host)}/notebook/"
+    visit_lab(host, browsers, url, settings["vault_jupyter_password"], label="notebook-by-address",
+              expect_hostname="lab.example.org")  # fmt: skip
 
 
 def test_browsing_by_inventory_name(host, settings):

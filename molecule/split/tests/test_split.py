@@ -5,7 +5,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from e2e.browser import BrowserFailure, artifacts_dir, browsers, lab_session, record_time, target_for  # noqa: F401
+from e2e.browser import browsers, visit_lab  # noqa: F401
 from e2e.verify import Probe, http_status, journal
 
 testinfra_hosts = ["ansible://edge.example.org"]
@@ -31,20 +31,9 @@ def test_kernel_round_trip_through_the_proxy_to_the_backend(probe):
 
 def test_real_browser_through_the_proxy_to_the_backend(host, browsers):  # noqa: F811
     """Chromium on the controller, by the public name to the proxy host; the kernel runs on the backend."""
-    settings = host.ansible.get_variables()
-    url, resolve = target_for(host, settings, url=URL)
-    try:
-        report = lab_session(
-            browsers.get(resolve),
-            url,
-            settings["vault_jupyter_password"],
-            label="split",
-            expect_hostname="backend.internal",
-            artifacts=artifacts_dir(),
-        )
-    except BrowserFailure as failure:
-        pytest.fail(f"{failure}\n--- nginx on the proxy host ---\n{journal(host, 'nginx')}", pytrace=False)
-    record_time("split", report)
+    password = host.ansible.get_variables()["vault_jupyter_password"]
+    visit_lab(host, browsers, URL, password, label="split", expect_hostname="backend.internal",
+              logs=lambda: journal(host, "nginx"))  # fmt: skip
 
 
 def test_foreign_origin_is_refused_by_the_backend(probe):
