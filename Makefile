@@ -60,8 +60,8 @@ browser-check: browser
 	  "[JUPYTERHUB_USER=alice] [INSECURE=1]"; exit 2; }
 	PYTHONPATH=tests $(BIN)/python -m e2e.browser --url '$(URL)' $(if $(INSECURE),--insecure) --artifacts $(BUILD)/browser/check
 
-# The README's screenshots, from the last molecule runs of nginx_proxy and jupyterhub.
-SHOTS := nginx_proxy/nginx-subpath-notebook.png jupyterhub/jupyterhub-spawn.png
+# The README's screenshots, from the last molecule runs of nginx_proxy and example_hub_apache.
+SHOTS := nginx_proxy/nginx-subpath-notebook.png example_hub_apache/hub-apache-spawn.png
 screenshots:
 	@for s in $(SHOTS); do \
 	  test -f $(BUILD)/browser/$$s || { echo "$(BUILD)/browser/$$s is missing: run make molecule SCENARIOS='nginx_proxy jupyterhub'"; exit 1; }; \
