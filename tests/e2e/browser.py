@@ -396,10 +396,12 @@ def _save_and_find(visit: _Visit, base: str) -> str:
         dialog = page.locator(".jp-Dialog")
         with contextlib.suppress(Exception):
             dialog.wait_for(timeout=3000)
+        chosen = None
         if dialog.count():
             name_field = dialog.locator("input")
             if name_field.count():
-                name_field.first.fill(f"browser-check-{secrets.token_hex(3)}.ipynb")
+                chosen = f"browser-check-{secrets.token_hex(3)}.ipynb"
+                name_field.first.fill(chosen)
             dialog.locator(".jp-mod-accept").click()
             dialog.wait_for(state="detached")
         visit.wait(lambda: any(r.request.method == "PUT" for r in puts), visit.timeouts.page, "the notebook's PUT")
@@ -408,14 +410,26 @@ def _save_and_find(visit: _Visit, base: str) -> str:
         bad = [f"{r.request.method} {r.url} -> {r.status}" for r in puts if r.status not in (200, 201)]
         if bad:
             raise AssertionError(f"saving was refused: {bad}")
-        # Where it is now (a rename may follow the save): the kernel's session knows.
+        # Where it is now: renamed to the name given in the dialog (Lab updates the kernel's
+        # session only some time after the rename), else where the kernel's session says.
         kernels = _kernel_ids(visit)
         _, sessions = _api(visit, base, "GET", "api/sessions")
         paths = [s["path"] for s in sessions if s["kernel"]["id"] in kernels]
         if not paths:
             raise AssertionError(f"no session for this notebook's kernel {sorted(kernels)} in {sessions}")
-        path = paths[0]
+        path = paths[0] if chosen is None else paths[0].rpartition("/")[0].rstrip("/") + "/" + chosen
+        path = path.lstrip("/")
         visit.report["notebook"] = path
+        # Before the page is reloaded: the saved file is there, and Lab has finished a rename
+        # (its session follows the file's new name).
+        visit.wait(lambda: _api(visit, base, "GET", f"api/contents/{path}?content=0")[0] == 200,
+                   visit.timeouts.page, f"{path} on the server after saving")  # fmt: skip
+
+        def session_follows() -> bool:
+            listed = _api(visit, base, "GET", "api/sessions")[1]
+            return any(s["kernel"]["id"] in kernels and s["path"].lstrip("/") == path for s in listed)
+
+        visit.wait(session_follows, visit.timeouts.page, f"the kernel's session at {path}")
     with visit.stage("reload and find the notebook"):
         page.reload()
         _lab_ready(visit)
