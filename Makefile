@@ -11,8 +11,13 @@ STAGE      := $(CURDIR)/scripts/stage.sh
 # Container scenarios run by `make test` (molecule/<name>); split and example_*
 # converge inventory/examples/* as written. conda runs only when an installer and
 # a channel are reachable (see molecule/jupyter_conda).
-SCENARIOS ?= jupyter_systemd jupyter_cron nginx_proxy apache_proxy jupyterhub split cloudflare_dns \
-             example_notebook_nginx example_cloudflare_https example_hub_apache
+# Longest first: `make molecule` runs MOLECULE_JOBS of them at a time (below).
+SCENARIOS ?= apache_proxy nginx_proxy example_hub_apache jupyterhub split example_cloudflare_https \
+             example_notebook_nginx jupyter_systemd jupyter_cron cloudflare_dns
+# Two scenarios at a time where there are 2 CPUs or more (MOLECULE_JOBS=1: one after another):
+# most of a scenario's time is waiting (package installs, kernel and service starts, playbook
+# runs), not CPU. Each has its own containers; each one's output is printed whole when it ends.
+MOLECULE_JOBS ?= $(if $(filter 1,$(shell nproc)),1,2)
 
 export PATH := $(BIN):$(PATH)
 export JUPYTER_EDGE_CACHE ?= $(HOME)/.cache/jupyter-edge
@@ -102,10 +107,11 @@ unit: venv collection
 	$(BIN)/pytest -q tests/unit tests/integration
 
 molecule: venv image collection browser
-	@for s in $(SCENARIOS); do \
-	  $(STAGE) "molecule $$s" $(BIN)/molecule test -s $$s || exit 1; \
-	done
+	@$(MAKE) --no-print-directory -j$(MOLECULE_JOBS) --output-sync=target $(addprefix scenario-,$(SCENARIOS))
 	@$(MAKE) --no-print-directory conda
+
+scenario-%:
+	@$(STAGE) "molecule $*" $(BIN)/molecule test -s $*
 
 # Conda needs an installer and a channel, neither reachable from CI here.
 conda: venv image collection
