@@ -519,25 +519,34 @@ class JupyterSession:
         once per `interval` (and asks the API over a new connection) until the file `until` appears (or
         `seconds` pass); `until`.held marks that all are running. Then each runs once more on the same
         websocket. Counted: executions and their failures, dropped websockets, failed HTTP requests."""
-        browsers = [self.fresh() for _ in range(count)]
-        setup: list[dict[str, Any]] = [{} for _ in browsers]
+
+        def browser(i: int) -> JupyterSession:
+            s = self.fresh()
+            login = s.check_login()
+            if not login["logged_in"]:
+                raise ProbeError(f"session {i}: login failed ({login['post_status']}, api {login['api_status']})")
+            return s
+
+        return self._sessions(browser, count, interval, until, seconds)
+
+    def _sessions(self, browser, count: int, interval: float, until: str | None, seconds: float) -> dict:
+        """The sessions of check_sessions; browser(i) returns the logged-in session of session i."""
+        setup: list[dict[str, Any]] = [{} for _ in range(count)]
         stop = threading.Event()
         ready = threading.Barrier(count + 1, timeout=max(120.0, self.timeout * 4))
 
-        def run(i: int, s: JupyterSession, out: dict[str, Any]) -> None:
+        def run(i: int, out: dict[str, Any]) -> None:
             out |= {"executions": 0, "failed": 0, "dropped": False, "http": 0, "http_failed": 0, "times": []}
             ws, kernel_id = None, None
             try:
-                login = s.check_login()
-                kernel_id = s._start_kernel(out) if login["logged_in"] else None
+                s = browser(i)
+                kernel_id = s._start_kernel(out)
                 if kernel_id:
                     session_id = uuid.uuid4().hex
                     info, ws = s.websocket(f"api/kernels/{quote(kernel_id)}/channels?session_id={session_id}")
                     out["ws_status"] = info.get("ws_status")
                 if ws is None:
-                    seen = {k: login.get(k) for k in ("post_status", "api_status")} | {
-                        k: out.get(k) for k in ("create_status", "ws_status")
-                    }
+                    seen = {k: out.get(k) for k in ("create_status", "ws_status")}
                     out["setup_error"] = f"session {i} not opened: {seen}"
             except (OSError, ProbeError, http.client.HTTPException) as exc:
                 out["setup_error"] = f"{type(exc).__name__}: {exc}"
@@ -575,7 +584,7 @@ class JupyterSession:
                 with contextlib.suppress(OSError, http.client.HTTPException):
                     s.request("DELETE", f"api/kernels/{quote(kernel_id)}")
 
-        threads = [threading.Thread(target=run, args=(i, s, setup[i]), daemon=True) for i, s in enumerate(browsers)]
+        threads = [threading.Thread(target=run, args=(i, setup[i]), daemon=True) for i in range(count)]
         for t in threads:
             t.start()
         with contextlib.suppress(threading.BrokenBarrierError):
@@ -1013,6 +1022,23 @@ class HubSession(JupyterSession):
                 out.update(user._execute(kernel_id, code))
         return out
 
+    def check_hub_sessions(
+        self, count: int = 20, interval: float = 1.0, until: str | None = None, seconds: float = 300
+    ) -> dict[str, Any]:
+        """check_sessions on the user's server: one browser (hub login, server start, OAuth) with `count`
+        tabs, each with its own kernel and websocket through the proxies."""
+        out: dict[str, Any] = {"user": self.username, "login": self.hub_login()}
+        if not out["login"]["logged_in"]:
+            return out
+        out["server"] = self.hub_server()
+        if not out["server"]["ready"]:
+            return out
+        user = self.user_session()
+        out["user_server"] = user.open_user_server()
+        if out["user_server"]["api_status"] != 200:
+            return out
+        return out | self._sessions(lambda i: user, count, interval, until, seconds)
+
     def check_hub_reach(self, within: float = 60.0, interval: float = 0.2) -> dict[str, Any]:
         """Poll the user's server with the stored cookies only (no login, no redirects) until it answers.
 
@@ -1052,6 +1078,14 @@ class HubSession(JupyterSession):
         }
 
 
+def sessions_options(p: argparse.ArgumentParser) -> None:
+    """Options of the sessions checks (single-user and hub)."""
+    p.add_argument("--count", type=int, default=20, help="sessions, each with its own kernel and websocket")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between each one's executions")
+    p.add_argument("--until", metavar="FILE", help="run until FILE exists (FILE.held: all are running)")
+    p.add_argument("--seconds", type=float, default=300, help="at most this long (default 300)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True, help="public base URL, base_url prefix included")
@@ -1074,11 +1108,7 @@ def main(argv: list[str] | None = None) -> int:
     p = checks.add_parser("latency", help="execute round trips on one kernel websocket: p50/p99 in ms")
     p.add_argument("--rounds", type=int, default=30)
     p.add_argument("--code", default="pass")
-    p = checks.add_parser("sessions")
-    p.add_argument("--count", type=int, default=20, help="browsers, each with its own kernel and websocket")
-    p.add_argument("--interval", type=float, default=1.0, help="seconds between each one's executions")
-    p.add_argument("--until", metavar="FILE", help="run until FILE exists (FILE.held: all are running)")
-    p.add_argument("--seconds", type=float, default=300, help="at most this long (default 300)")
+    sessions_options(checks.add_parser("sessions", help="many sessions executing while something changes"))
     p = checks.add_parser("terminal")
     p.add_argument("--command", default="echo probe-$((6*7))")
     p.add_argument("--expect", default="probe-42")
@@ -1101,6 +1131,7 @@ def main(argv: list[str] | None = None) -> int:
         ("hub-login", "log in through the hub's login form"),
         ("hub-kernel", "hub login, server start, OAuth into the user's server, kernel round trip"),
         ("hub-reach", "poll the user's server with the stored cookies until it answers (route recovery)"),
+        ("hub-sessions", "one browser, many kernels with open websockets executing while something changes"),
     ):
         hub_checks[name] = p = checks.add_parser(name, help=help_text)
         p.add_argument("--user", required=True, help="hub user name (the password comes from --password(-env))")
@@ -1114,6 +1145,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", action="store_true", help="do not delete the kernel afterwards")
     p.add_argument("--no-login", action="store_true", help="use the cookie jar's session only, never the login form")
     p.add_argument("--no-start", action="store_true", help="do not start the server if it is not running")
+    sessions_options(hub_checks["hub-sessions"])
     p = hub_checks["hub-reach"]
     p.add_argument("--within", type=float, default=60.0, help="give up after this many seconds (default 60)")
     p.add_argument("--interval", type=float, default=0.2, help="seconds between attempts (default 0.2)")

@@ -23,9 +23,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def jupyter_server(tmp: Path, *args: str, pythonpath: str | None = None) -> Iterator[str]:
+def jupyter_server(tmp: Path, *args: str, pythonpath: str | None = None, python: str | None = None) -> Iterator[str]:
     """jupyter_server at http://127.0.0.1:<random>/notebook/ with PASSWORD and extra
-    command-line settings; yields the base URL, stops the server afterwards."""
+    command-line settings, run by `python` (default: this interpreter); yields the base URL,
+    stops the server afterwards."""
     from jupyter_server.auth import passwd
 
     dirs = {name: tmp / name for name in ("root", "config", "runtime", "data", "ipython")}
@@ -43,7 +44,7 @@ def jupyter_server(tmp: Path, *args: str, pythonpath: str | None = None) -> Iter
         env["PYTHONPATH"] = pythonpath
     port = free_port()
     cmd = [
-        sys.executable,
+        python or sys.executable,
         "-m",
         "jupyter_server",
         f"--PasswordIdentityProvider.hashed_password={passwd(PASSWORD)}",

@@ -9,7 +9,10 @@ machine does not decide the result.
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -22,6 +25,7 @@ from e2e.probe import JupyterSession
 FILES = Path(__file__).resolve().parents[2] / "roles" / "jupyter" / "files"
 NODELAY = "--ServerApp.kernel_websocket_connection_class=jupyter_edge_nodelay.NoDelayKernelWebsocketConnection"
 ROUNDS = 15
+OLDEST = "2.4.0"
 
 
 class Kernel:
@@ -50,13 +54,29 @@ class Kernel:
         self.session.request("DELETE", f"api/kernels/{quote(self.kernel_id)}")
 
 
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory):
+def oldest_supported() -> str:
+    """Python of a cached environment with the oldest jupyter_server the roles' defaults allow
+    (jupyterlab>=4 needs jupyter_server>=2.4): the hook relies on connect() and websocket_handler."""
+    cache = Path(os.environ.get("JUPYTER_EDGE_CACHE") or Path.home() / ".cache" / "jupyter-edge")
+    venv = cache / "venvs" / f"jupyter_server-{OLDEST}"
+    python = venv / "bin" / "python"
+    if not (venv / ".installed").exists():
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        pip = [str(python), "-m", "pip", "install", "-q", f"jupyter_server=={OLDEST}", "ipykernel"]
+        subprocess.run(pip, check=True, timeout=600)
+        (venv / ".installed").touch()
+    return str(python)
+
+
+@pytest.fixture(scope="module", params=["pinned", OLDEST])
+def servers(request, tmp_path_factory):
+    """Stock and tuned servers of one jupyter_server version: this environment's, or the oldest supported."""
     pytest.importorskip("jupyter_server")
     pytest.importorskip("ipykernel")
+    python = None if request.param == "pinned" else oldest_supported()
     with (
-        jupyter_server(tmp_path_factory.mktemp("stock")) as stock,
-        jupyter_server(tmp_path_factory.mktemp("nodelay"), NODELAY, pythonpath=str(FILES)) as tuned,
+        jupyter_server(tmp_path_factory.mktemp("stock"), python=python) as stock,
+        jupyter_server(tmp_path_factory.mktemp("nodelay"), NODELAY, pythonpath=str(FILES), python=python) as tuned,
     ):
         yield stock, tuned
 

@@ -15,7 +15,17 @@ import time
 from pathlib import Path
 
 import pytest
-from e2e.verify import CHP_TOKEN_FILE, PROBE_DST, Probe, chp_api, converge_with, journal, restart_container, wait_until
+from e2e.verify import (
+    CHP_TOKEN_FILE,
+    PROBE_DST,
+    Probe,
+    chp_api,
+    converge_with,
+    journal,
+    record_counts,
+    restart_container,
+    wait_until,
+)
 
 CHP = "configurable-http-proxy"
 HUB = "jupyterhub"
@@ -23,6 +33,7 @@ HUB_API = "http://127.0.0.1:8081/jupyter/hub/api"
 HUB_UP = f"python3 -c 'import urllib.request as r; r.urlopen(\"{HUB_API}\", timeout=5)'"
 JAR = "/root/.jupyter-edge-hub-alice.json"  # alice's browser: cookies kept between probe runs
 CHECK_INTERVAL = 5  # jupyterhub_proxy_check_interval (default)
+SESSIONS = 20  # kernels with open websockets, executing through a hub restart
 STATE = (
     "sha256sum /etc/jupyterhub/* /etc/configurable-http-proxy/* /etc/systemd/system/jupyterhub.service"
     " /etc/systemd/system/configurable-http-proxy.service /etc/nginx/sites-enabled/*"
@@ -193,10 +204,15 @@ def test_hub_restart_keeps_the_websocket_and_the_route(host, alice):
         alice,
         "hub-kernel",
         *("--user", "alice", "--cookie-jar", JAR, "--code", "print(6*7)", "--hold-code", "print(7*8)"),
-        *("--hold-seconds", "180", "--hold-until", release),
+        *("--hold-seconds", "480", "--hold-until", release),
     )
     host.run(f"setsid nohup sh -c {shlex.quote(f'{command} > {result} 2>&1')} >/dev/null 2>&1 &")
+    # Beside it, another browser of alice's with SESSIONS tabs, each executing once a second.
+    many = "/root/.hub-restart-sessions"
+    host.run(f"rm -f {many} {many}.held")
+    sessions = alice.start("hub-sessions", "--user", "alice", "--count", str(SESSIONS), "--until", many)
     wait_until(host, f"test -e {release}.held", 180)  # first round trip done, websocket held open
+    wait_until(host, f"test -e {many}.held", 300)
     user_server, hub = server_pid(host), main_pid(host, HUB)
 
     assert host.run(f"systemctl restart {HUB}").rc == 0
@@ -206,12 +222,23 @@ def test_hub_restart_keeps_the_websocket_and_the_route(host, alice):
     status, routes = chp_api(host)
     assert routes["/jupyter/user/alice"]["user"] == "alice", routes  # the route survived
 
-    host.run(f"touch {release}")
+    time.sleep(3)  # executions after the restart
+    host.run(f"touch {release} {many}")
     wait_until(host, f"python3 -c 'import json; json.load(open(\"{result}\"))'", 120)
     seen = json.loads(host.file(result).content_string)
     assert seen["first"]["stdout"] == "42\n", seen
     assert not seen["hold"]["closed"] and seen["hold"]["error"] is None and seen["hold"]["released_by_file"], seen
     assert seen["second"]["stdout"] == "56\n" and seen["second"]["ws_error"] is None, (seen, logs(host))
+    many_seen = Probe.finish(sessions)
+    record_counts(
+        "hub restart sessions",
+        f"{many_seen.get('sessions')} sessions, {many_seen.get('executions')} executions ({many_seen.get('failed')} "
+        f"failed), {many_seen.get('dropped')} dropped, {many_seen.get('http_requests')} requests "
+        f"({many_seen.get('http_failed')} failed), p50 {many_seen.get('p50_ms')} ms, p99 {many_seen.get('p99_ms')} ms",
+    )
+    assert many_seen.get("opened") == SESSIONS, many_seen
+    assert (many_seen["dropped"], many_seen["failed"], many_seen["http_failed"]) == (0, 0, 0), many_seen
+    assert many_seen["last_ok"] == SESSIONS, many_seen
 
 
 def test_chp_killed_comes_back_and_routes_are_restored(host, alice):
