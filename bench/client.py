@@ -563,6 +563,9 @@ def run_scale(targets: list[Target], o: argparse.Namespace) -> dict[str, Any]:
     begin = time.monotonic()
     try:
         for t in targets:
+            if time.monotonic() - begin > o.scale_deadline:
+                out["proxies"][t.name] = {"skipped": "scale deadline", "steps": []}
+                continue
             comm, part = PROXY_PROCESSES.get(t.name, ("", ""))
             kernel_ids = pool.for_target(t, max(steps), o.scale_workers)
             time.sleep(1)  # let the connections of the kernel starts close before the baseline
@@ -570,6 +573,9 @@ def run_scale(targets: list[Target], o: argparse.Namespace) -> dict[str, Any]:
             per: dict[str, Any] = {"rss_none_kib": none[0] if none else None, "steps": []}
             per["processes_none"] = none[1] if none else None
             for n in steps:
+                if time.monotonic() - begin > o.scale_deadline:
+                    per["steps"].append({"sessions": n, "skipped": "scale deadline", "errors": 0})
+                    continue
                 if len(kernel_ids) < n:
                     per["steps"].append({"sessions": n, "errors": n, "first_error": f"only {len(kernel_ids)} kernels"})
                     continue
@@ -652,7 +658,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--deadline", type=float, default=300, help="seconds: no new round starts after this")
     p.add_argument("--scale", type=int, nargs="*", default=[1, 10, 50, 100], help="sessions per scale step (none: off)")
     p.add_argument("--scale-targets", nargs="*", help="scale targets, in order (default: the proxies, direct)")
-    p.add_argument("--scale-seconds", type=float, default=12.0, help="seconds of executions per scale step")
+    p.add_argument("--scale-seconds", type=float, default=10.0, help="seconds of executions per scale step")
+    p.add_argument("--scale-deadline", type=float, default=480, help="seconds: no new scale step starts after this")
     p.add_argument("--scale-interval", type=float, default=1.0, help="seconds between a session's executions")
     p.add_argument("--scale-workers", type=int, default=4, help="threads opening sockets and starting kernels")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds, per operation")

@@ -112,6 +112,8 @@ def rtt_verdict(p50: float | None, stock_p50: float | None, tuned_p50: float | N
 def scale_verdict(steps: list[dict[str, Any]]) -> dict[str, Any]:
     """p99 at the largest step ≤ 2× p99 at the smallest, and no error in any step."""
     measured = [s for s in steps if s.get("p99_ms") is not None]
+    if any(s.get("skipped") for s in steps):
+        return {"first": measured[0] if measured else None, "last": None, "growth": None, "errors": 0, "ok": None}
     errors = sum(int(s.get("errors") or 0) for s in steps)
     if len(measured) < 2:
         return {"first": None, "last": None, "growth": None, "errors": errors, "ok": None if not steps else False}
@@ -359,6 +361,9 @@ class Report:
             steps = per.get("steps", [])
             base = next((s["p99_ms"] for s in steps if s.get("p99_ms") is not None), None)
             for st in steps:
+                if st.get("skipped"):
+                    rows.append([name, str(st["sessions"]), f"not measured ({st['skipped']})"] + [""] * 8)
+                    continue
                 rss = st.get("rss_open_kib")
                 ref = direct.get(st["sessions"], {})
                 rows.append(
@@ -382,8 +387,8 @@ class Report:
             self.check(
                 f"{name} scale: p99 at {last['sessions'] if last else '?'} sessions ≤ {SCALE_MAX_P99:.0f}× p99 at "
                 f"{first['sessions'] if first else '?'}, 0 errors",
-                "n/a"
-                if not first
+                "n/a (a step was skipped)"
+                if not first or not last
                 else f"{fmt(last['p99_ms'])} ms vs {fmt(first['p99_ms'])} ms: {fx(v['growth'])}, {v['errors']} errors",
                 v["ok"],
             )

@@ -97,7 +97,7 @@ args=()
 for t in "${targets[@]}"; do args+=(--target "$t"); done
 # shellcheck disable=SC2086 # BENCH_CLIENT_ARGS is a list of options
 logged "$work/client.log" docker exec -e BENCH_PW="$JUPYTER_EDGE_BENCH_PASSWORD" "$container" \
-  "${pin[@]}" timeout 900 python3 "$client_dir/client.py" --host "$host" --password-env BENCH_PW "${args[@]}" \
+  "${pin[@]}" timeout 1400 python3 "$client_dir/client.py" --host "$host" --password-env BENCH_PW "${args[@]}" \
   ${BENCH_CLIENT_ARGS:-} --out /root/bench-load.json
 docker cp "$container:/root/bench-load.json" "$work/load.json" >/dev/null
 

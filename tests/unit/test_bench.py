@@ -94,3 +94,5 @@ def test_scale_verdict():
     # a step without any execution is a failure, not a shorter curve
     assert report.scale_verdict([step(1, 20), step(50, 25), {"sessions": 100, "errors": 100}])["ok"] is False
     assert report.scale_verdict([])["ok"] is None
+    # a step left out by the scale deadline: not judged
+    assert report.scale_verdict([step(1, 20), {"sessions": 100, "skipped": "scale deadline"}])["ok"] is None
