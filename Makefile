@@ -118,7 +118,7 @@ conda: venv image collection
 
 test: export STAGE_LOG := $(BUILD)/stages.txt
 test:
-	@mkdir -p $(BUILD) && : >$(STAGE_LOG) && rm -f $(BUILD)/browser/times.txt
+	@mkdir -p $(BUILD) && : >$(STAGE_LOG) && rm -f $(BUILD)/browser/times.txt $(BUILD)/reliability.txt
 	@$(STAGE) venv $(MAKE) --no-print-directory venv
 	@$(STAGE) lint $(MAKE) --no-print-directory lint
 	@$(STAGE) collection $(MAKE) --no-print-directory collection
@@ -130,6 +130,8 @@ test:
 	@if [ -f $(BUILD)/browser/times.txt ]; then \
 	  echo; echo "Browser checks (Chromium; included in the molecule stages above):"; cat $(BUILD)/browser/times.txt; \
 	  awk '{ t += $$NF } END { printf "%-40s %6.1fs\n", "total", t }' $(BUILD)/browser/times.txt; fi
+	@if [ -f $(BUILD)/reliability.txt ]; then \
+	  echo; echo "Sessions kept executing through proxy reloads and re-converges:"; cat $(BUILD)/reliability.txt; fi
 
 # A benchmark, not a test: prints a table and writes bench/results.md.
 bench: venv image collection

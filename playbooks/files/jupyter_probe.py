@@ -25,6 +25,7 @@ import select
 import socket
 import ssl
 import sys
+import threading
 import time
 import uuid
 import warnings
@@ -205,6 +206,11 @@ class JupyterSession:
         self.insecure = insecure
         self.timeout = timeout
         self.cookies: dict[str, str] = {}
+        self._init = (url, password, origin, host_header, cafile, insecure, timeout)
+
+    def fresh(self) -> "JupyterSession":
+        """Another browser (its own cookie jar) for the same URL, password and TLS settings."""
+        return JupyterSession(*self._init)
 
     # -- transport ---------------------------------------------------------------------
 
@@ -504,6 +510,102 @@ class JupyterSession:
             "p50_ms": pick(0.5),
             "p99_ms": pick(0.99),
             "max_ms": pick(1),
+        }
+
+    def check_sessions(
+        self, count: int = 20, interval: float = 1.0, until: str | None = None, seconds: float = 300
+    ) -> dict:
+        """`count` browsers, each logged in with its own kernel and an open kernel websocket that executes
+        once per `interval` (and asks the API over a new connection) until the file `until` appears (or
+        `seconds` pass); `until`.held marks that all are running. Then each runs once more on the same
+        websocket. Counted: executions and their failures, dropped websockets, failed HTTP requests."""
+        browsers = [self.fresh() for _ in range(count)]
+        setup: list[dict[str, Any]] = [{} for _ in browsers]
+        stop = threading.Event()
+        ready = threading.Barrier(count + 1, timeout=max(120.0, self.timeout * 4))
+
+        def run(i: int, s: JupyterSession, out: dict[str, Any]) -> None:
+            out |= {"executions": 0, "failed": 0, "dropped": False, "http": 0, "http_failed": 0, "times": []}
+            ws, kernel_id = None, None
+            try:
+                login = s.check_login()
+                kernel_id = s._start_kernel(out) if login["logged_in"] else None
+                if kernel_id:
+                    session_id = uuid.uuid4().hex
+                    info, ws = s.websocket(f"api/kernels/{quote(kernel_id)}/channels?session_id={session_id}")
+                    out["ws_status"] = info.get("ws_status")
+                if ws is None:
+                    seen = {k: login.get(k) for k in ("post_status", "api_status")} | {
+                        k: out.get(k) for k in ("create_status", "ws_status")
+                    }
+                    out["setup_error"] = f"session {i} not opened: {seen}"
+            except (OSError, ProbeError, http.client.HTTPException) as exc:
+                out["setup_error"] = f"{type(exc).__name__}: {exc}"
+            with contextlib.suppress(threading.BrokenBarrierError):
+                ready.wait()
+            if ws is None:
+                return
+            n = 0
+            try:
+                while True:
+                    last = stop.is_set()
+                    n += 1
+                    start = time.monotonic()
+                    seen = s._run_code(ws, session_id, f"print({i} * 1000 + {n})")
+                    out["times"].append((time.monotonic() - start) * 1000)
+                    out["executions"] += 1
+                    ok = seen["reply_status"] == "ok" and seen["idle"] and seen["stdout"] == f"{i * 1000 + n}\n"
+                    out["failed"] += not ok
+                    if seen["ws_error"] or ws.close_code is not None:
+                        out["dropped"] = True
+                        out["error"] = seen["ws_error"] or f"closed {ws.close_code}"
+                        break
+                    if last:
+                        out["last_ok"] = ok  # the execution after the change, on the same websocket
+                        break
+                    try:
+                        out["http"] += 1
+                        out["http_failed"] += s.request("GET", f"api/kernels/{quote(kernel_id)}").status != 200
+                    except (OSError, http.client.HTTPException) as exc:
+                        out["http_failed"] += 1
+                        out["http_error"] = f"{type(exc).__name__}: {exc}"
+                    stop.wait(max(0.0, interval - (time.monotonic() - start)))
+            finally:
+                ws.close()
+                with contextlib.suppress(OSError, http.client.HTTPException):
+                    s.request("DELETE", f"api/kernels/{quote(kernel_id)}")
+
+        threads = [threading.Thread(target=run, args=(i, s, setup[i]), daemon=True) for i, s in enumerate(browsers)]
+        for t in threads:
+            t.start()
+        with contextlib.suppress(threading.BrokenBarrierError):
+            ready.wait()
+        if until:
+            with open(until + ".held", "w", encoding="utf-8") as f:
+                f.write(str(os.getpid()))
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not (until and os.path.exists(until)):
+            time.sleep(0.2)
+        stop.set()
+        for t in threads:
+            t.join(self.timeout * 2)
+        times = sorted(t for o in setup for t in o.pop("times", []))
+
+        def pick(q: float) -> float | None:
+            return round(times[min(len(times) - 1, int(q * len(times)))], 2) if times else None
+
+        return {
+            "sessions": count,
+            "opened": sum(o.get("ws_status") == 101 for o in setup),
+            "executions": sum(o.get("executions", 0) for o in setup),
+            "failed": sum(o.get("failed", 0) for o in setup),
+            "dropped": sum(bool(o.get("dropped")) for o in setup),
+            "last_ok": sum(bool(o.get("last_ok")) for o in setup),
+            "http_requests": sum(o.get("http", 0) for o in setup),
+            "http_failed": sum(o.get("http_failed", 0) for o in setup),
+            "p50_ms": pick(0.5),
+            "p99_ms": pick(0.99),
+            "errors": sorted({o[k] for o in setup for k in ("setup_error", "error", "http_error") if o.get(k)})[:5],
         }
 
     def check_terminal(self, command: str = "echo probe-$((6*7))", expect: str = "probe-42") -> dict[str, Any]:
@@ -972,6 +1074,11 @@ def main(argv: list[str] | None = None) -> int:
     p = checks.add_parser("latency", help="execute round trips on one kernel websocket: p50/p99 in ms")
     p.add_argument("--rounds", type=int, default=30)
     p.add_argument("--code", default="pass")
+    p = checks.add_parser("sessions")
+    p.add_argument("--count", type=int, default=20, help="browsers, each with its own kernel and websocket")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between each one's executions")
+    p.add_argument("--until", metavar="FILE", help="run until FILE exists (FILE.held: all are running)")
+    p.add_argument("--seconds", type=float, default=300, help="at most this long (default 300)")
     p = checks.add_parser("terminal")
     p.add_argument("--command", default="echo probe-$((6*7))")
     p.add_argument("--expect", default="probe-42")

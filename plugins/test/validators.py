@@ -1,7 +1,7 @@
 # Jinja tests for every role's preflight: names and addresses browsers use, URL paths, upstream URLs.
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Tests: ``x is jupyter_edge.deploy.dns_name``, ``ip_address``, ``public_name``, ``loopback``,
-``url_path``, ``http_url``."""
+``url_path``, ``http_url``, ``unix_url``."""
 
 from __future__ import annotations
 
@@ -75,6 +75,16 @@ def http_url(value, port_required: bool = False) -> bool:
     )
 
 
+def unix_url(value) -> bool:
+    """unix:<absolute path> of a server's unix socket, as the proxy roles take it (no spaces, no '|')."""
+    return (
+        isinstance(value, str)
+        and value.startswith("unix:/")
+        and not value.endswith("/")
+        and not any(c.isspace() or c in "|;{}" for c in value)
+    )
+
+
 class TestModule:
     def tests(self):
         return {
@@ -84,4 +94,5 @@ class TestModule:
             "loopback": loopback,
             "url_path": url_path,
             "http_url": http_url,
+            "unix_url": unix_url,
         }

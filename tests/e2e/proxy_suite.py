@@ -21,6 +21,8 @@ SNI as a browser sends them. Per-host inventory variables:
 - ``e2e_tls``: true when e2e_url is https; enables the TLS, HSTS and redirect tests.
 - ``e2e_http_url`` (optional, TLS only): the plain-HTTP URL that must redirect to
   e2e_url; default: e2e_url with http:// and no port.
+- ``e2e_socket``: true where Jupyter listens on its unix socket (the host is in the
+  inventory groups jupyter and proxy, so jupyter_socket: auto picks it); else on TCP.
 - ``jupyter_password``, and ``jupyter_port`` (default 8888).
 
 ``test_real_browser_through_proxy`` is the exception: Chromium on the controller (tests/e2e/browser.py)
@@ -33,15 +35,27 @@ Proxy-specific assertions (config syntax, modules, ...) belong in the scenario's
 from __future__ import annotations
 
 import re
+import secrets
 import shlex
 import subprocess
+import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from e2e.browser import BrowserFailure, artifacts_dir, browsers, lab_session, record_time, target_for
-from e2e.verify import Probe, address, container, converge_with, http_status, journal
+from e2e.verify import (
+    Probe,
+    address,
+    container,
+    converge_with,
+    direct_get,
+    http_status,
+    journal,
+    record_counts,
+    wait_until,
+)
 
 __all__ = [
     "ProxyUnderTest",
@@ -65,7 +79,8 @@ __all__ = [
     "test_tls_versions",
     "test_hsts_header",
     "test_http_redirects_to_https",
-    "test_jupyter_listens_on_loopback_only",
+    "test_only_the_proxy_reaches_jupyter",
+    "test_sessions_survive_reload_and_reconverge",
     "test_rejected_config_keeps_serving",
     "test_foreign_host_is_refused_at_the_proxy",
     "test_site_names_as_users_write_them",
@@ -80,6 +95,11 @@ NODELAY_P50_MS = 30
 # A name set only on the proxy role; the platforms' etc_hosts map it to the container.
 PROXY_ONLY_NAME = "nb.example.test"
 MIN_HSTS_SECONDS = 15768000  # six months
+# The jupyter role's unix socket (jupyter_socket: auto), and its directory's group: the proxy's.
+SOCKET = "/var/lib/jupyter-edge/sockets/jupyter.sock"
+PROXY_GROUP = "www-data"
+# Browsers kept executing while the proxy reloads and the playbook converges again.
+SESSIONS = 20
 
 
 @dataclass
@@ -204,11 +224,9 @@ def test_versioned_static_files_come_from_the_proxy_cache(host, e2e_settings, e2
     assert [f["status"] for f in fetches] == [200] * 3, seen
     assert _from_cache(fetches[-1]), seen
     assert "max-age=" in (fetches[-1]["cache_control"] or ""), seen
-    direct = Probe(host, f"http://127.0.0.1:{e2e_settings.get('jupyter_port', 8888)}/").run(
-        "static", "--path", seen["path"], "--times", "1"
-    )
-    assert direct["fetches"][0]["status"] == 200, direct
-    assert {f["sha256"] for f in fetches} == {direct["fetches"][0]["sha256"]}, (seen, direct)
+    direct = direct_get(host, seen["path"], _socket(e2e_settings), int(e2e_settings.get("jupyter_port", 8888)))
+    assert direct[0] == 200, direct
+    assert {f["sha256"] for f in fetches} == {direct[1]}, (seen, direct)
 
 
 def test_unversioned_static_files_are_always_forwarded(e2e_probe):
@@ -263,11 +281,27 @@ def test_http_redirects_to_https(e2e_settings, e2e_probe):
     assert seen["location"] == url.rstrip("/") + "/tree?from=probe", seen
 
 
-def test_jupyter_listens_on_loopback_only(host, e2e_settings):
+def _socket(settings) -> str:
+    return SOCKET if settings.get("e2e_socket") else ""
+
+
+def test_only_the_proxy_reaches_jupyter(host, e2e_settings):
+    """Beside its proxy Jupyter listens on a unix socket that only the proxy's group may use, and on
+    no TCP port; elsewhere (TCP) on loopback only."""
     port = int(e2e_settings.get("jupyter_port", 8888))
-    sockets = [s for s in host.socket.get_listening_sockets() if s.endswith(f":{port}")]
-    assert sockets, f"nothing listens on port {port}"
-    assert set(sockets) <= {f"tcp://127.0.0.1:{port}", f"tcp://::1:{port}"}, sockets
+    tcp = [s for s in host.socket.get_listening_sockets() if s.endswith(f":{port}")]
+    if not e2e_settings.get("e2e_socket"):
+        assert tcp, f"nothing listens on port {port}"
+        assert set(tcp) <= {f"tcp://127.0.0.1:{port}", f"tcp://::1:{port}"}, tcp
+        return
+    assert not tcp, tcp
+    sock, folder = host.file(SOCKET), host.file(SOCKET.rsplit("/", 1)[0])
+    assert sock.is_socket and (sock.user, sock.group, sock.mode) == ("jupyter", PROXY_GROUP, 0o660)
+    assert (folder.user, folder.group, folder.mode) == ("jupyter", PROXY_GROUP, 0o2750)
+    connect = f"python3 -c 'import socket; socket.socket(socket.AF_UNIX).connect(\"{SOCKET}\")'"
+    assert host.run(f"runuser -u {PROXY_GROUP} -- {connect}").rc == 0
+    refused = host.run(f"runuser -u nobody -- {connect}")
+    assert refused.rc != 0 and "PermissionError" in refused.stderr, refused.stderr
 
 
 def test_rejected_config_keeps_serving(host, proxy, e2e_probe):
@@ -290,6 +324,42 @@ def test_rejected_config_keeps_serving(host, proxy, e2e_probe):
     assert host.service(service).is_running
     seen = e2e_probe.run("login")
     assert seen["logged_in"], (seen, _diagnose(host, proxy))
+
+
+def test_sessions_survive_reload_and_reconverge(host, proxy, e2e_settings, e2e_probe):
+    """SESSIONS browsers keep kernel websockets open, each executing once a second, while (a) the proxy
+    reloads for a changed setting and (b) the whole playbook converges again (defaults back: a second
+    reload): no websocket drops, no request fails, every session's next execution returns its result."""
+    if not e2e_settings.get("e2e_socket"):
+        pytest.skip("once per scenario: on the platform with the default stack (Jupyter on its socket)")
+    prefix, service = _attr(proxy, "var_prefix"), _attr(proxy, "service")
+    flag = f"/root/.jupyter-edge-sessions-{secrets.token_hex(4)}"  # in the container
+    started = time.monotonic()
+    proc = e2e_probe.start("sessions", "--count", str(SESSIONS), "--until", flag)
+    try:
+        wait_until(host, f"test -e {flag}.held", timeout=300)
+        pid = _main_pid(host, service)
+        changed = converge_host(host, {f"{prefix}_client_max_body_size": "256m"}, tags=prefix)
+        assert changed.returncode == 0, run_output(changed)[-3000:]
+        assert re.search(r"RUNNING HANDLER \[.*: Reload ", changed.stdout), changed.stdout[-3000:]
+        again = converge_host(host)
+        assert again.returncode == 0, run_output(again)[-3000:]
+        assert re.search(r"changed=[1-9]", again.stdout), "the re-converge restored nothing: was (a) a change?"
+        assert _main_pid(host, service) == pid, f"{service} was restarted, not reloaded"
+        time.sleep(3)  # executions after the last reload
+    finally:
+        host.run(f"touch {flag}")
+        seen = Probe.finish(proc)
+    record_counts(
+        f"{container(host)} sessions",
+        f"{seen['sessions']} sessions, {seen['executions']} executions ({seen['failed']} failed), "
+        f"{seen['dropped']} dropped, {seen['http_requests']} requests ({seen['http_failed']} failed), "
+        f"p50 {seen['p50_ms']} ms, p99 {seen['p99_ms']} ms, {time.monotonic() - started:.0f} s",
+    )
+    assert seen["opened"] == SESSIONS, seen
+    assert (seen["dropped"], seen["failed"], seen["http_failed"]) == (0, 0, 0), seen
+    assert seen["last_ok"] == SESSIONS, seen
+    assert seen["executions"] >= SESSIONS * 10, seen
 
 
 def _local_url(url: str) -> str:

@@ -66,8 +66,7 @@ class Probe:
         if password is not None:
             docker("exec", "-i", name, "sh", "-c", f"umask 077 && cat > {self.secret}", stdin=password.encode())
 
-    def run(self, check: str, *args: str, origin: str | None = None, url: str | None = None, timeout: int = 120):
-        """Run one check; returns its JSON observations (raises with stderr on failure)."""
+    def _command(self, check: str, args, origin: str | None, url: str | None, timeout: int) -> str:
         options = ["--url", url or self.url, "--timeout", "60"]
         if origin:
             options += ["--origin", origin]
@@ -76,11 +75,32 @@ class Probe:
         if self.insecure:
             options.append("--insecure")
         command = " ".join(shlex.quote(a) for a in ["python3", PROBE_DST, *options, "--password-env", "PROBE_PW"])
-        command = f"PROBE_PW=$(cat {self.secret} 2>/dev/null) timeout {timeout} {command} {shlex.join([check, *args])}"
-        result = self.host.run(command)
+        return f"PROBE_PW=$(cat {self.secret} 2>/dev/null) timeout {timeout} {command} {shlex.join([check, *args])}"
+
+    def run(self, check: str, *args: str, origin: str | None = None, url: str | None = None, timeout: int = 120):
+        """Run one check; returns its JSON observations (raises with stderr on failure)."""
+        result = self.host.run(self._command(check, args, origin, url, timeout))
         if result.rc != 0:
             raise AssertionError(f"probe {check} failed (rc={result.rc}): {result.stdout} {result.stderr}")
         return json.loads(result.stdout)
+
+    def start(self, check: str, *args: str, timeout: int = 900) -> subprocess.Popen:
+        """Start a check in the background (for checks that run while something else happens); see finish()."""
+        command = self._command(check, args, None, None, timeout)
+        return subprocess.Popen(
+            ["docker", "exec", container(self.host), "sh", "-c", command],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    @staticmethod
+    def finish(proc: subprocess.Popen, timeout: int = 300) -> dict:
+        """The JSON observations of a check started with start()."""
+        out, err = proc.communicate(timeout=timeout)
+        if proc.returncode != 0:
+            raise AssertionError(f"probe failed (rc={proc.returncode}): {out} {err}")
+        return json.loads(out)
 
 
 def chp_api(host, path: str = "/api/routes", auth: str | None = "file", api: str = "http://127.0.0.1:8001"):
@@ -121,6 +141,42 @@ def http_status(host, url: str, host_header: str) -> int:
         "print(c.getresponse().status)\n"
     )
     return int(host.check_output(f"python3 -c {shlex.quote(script)} {shlex.quote(url)} {shlex.quote(host_header)}"))
+
+
+def direct_get_command(path: str, socket_path: str = "", port: int = 8888) -> str:
+    """A shell command that prints the status and the body's sha256 of GET path from the Jupyter server
+    itself, on its unix socket or on 127.0.0.1:port (run in the container, as root)."""
+    script = (
+        "import hashlib, http.client, socket, sys\n"
+        "path, sock, port = sys.argv[1], sys.argv[2], int(sys.argv[3])\n"
+        "class Conn(http.client.HTTPConnection):\n"
+        "    def connect(self):\n"
+        "        if not sock:\n"
+        "            return super().connect()\n"
+        "        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        "        self.sock.connect(sock)\n"
+        "c = Conn('127.0.0.1', port, timeout=30)\n"
+        "c.request('GET', path, headers={'Host': 'localhost'})\n"
+        "r = c.getresponse()\n"
+        "print(r.status, hashlib.sha256(r.read()).hexdigest())\n"
+    )
+    args = " ".join(shlex.quote(a) for a in (path, socket_path, str(port)))
+    return f"python3 -c {shlex.quote(script)} {args}"
+
+
+def direct_get(host, path: str, socket_path: str = "", port: int = 8888) -> tuple[int, str]:
+    """Status and sha256 of GET path from the Jupyter server itself (see direct_get_command)."""
+    status, digest = host.check_output(direct_get_command(path, socket_path, port)).split()
+    return int(status), digest
+
+
+def record_counts(label: str, line: str) -> None:
+    """One line of counts in .build/reliability.txt (`make test` prints them at the end)."""
+    path = Path(__file__).resolve().parents[2] / ".build" / "reliability.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scenario = os.environ.get("MOLECULE_SCENARIO_NAME", "adhoc")
+    with path.open("a") as f:
+        f.write(f"{scenario + ' ' + label:<40} {line}\n")
 
 
 def address(host) -> str:

@@ -9,7 +9,7 @@ import shlex
 
 import pytest
 from e2e.proxy_suite import *  # noqa: F403
-from e2e.proxy_suite import ProxyUnderTest, converge_host, run_output
+from e2e.proxy_suite import SOCKET, ProxyUnderTest, converge_host, run_output
 from e2e.verify import Probe, journal
 
 SITE = "/etc/apache2/sites-available/jupyter.conf"
@@ -78,7 +78,8 @@ def test_only_the_needed_modules_are_enabled(host, settings):
 def test_site_proxies_websockets_with_upgrade(host, settings):
     site = host.file(SITE).content_string
     assert "ProxyPreserveHost On" in site
-    assert re.search(r'^\s*ProxyPassMatch ".*" "ws://127\.0\.0\.1:8888/\S*\$1" upgrade=websocket', site, re.M), site
+    upstream = re.escape(f"unix:{SOCKET}|ws://localhost") if settings.get("e2e_socket") else r"ws://127\.0\.0\.1:8888"
+    assert re.search(rf'^\s*ProxyPassMatch ".*" "{upstream}/\S*\$1" upgrade=websocket', site, re.M), site
     assert re.search(r"^\s*ProxyPassReverse ", site, re.M)
     scheme = "https" if settings.get("apache_proxy_tls") else "http"
     assert f'RequestHeader set X-Forwarded-Proto "{scheme}"' in site

@@ -6,10 +6,20 @@ address (no name configured at all) or by its inventory name.
 
 import pytest
 from e2e.browser import browsers, visit_lab  # noqa: F401
-from e2e.verify import Probe, address, assert_doctor_passes, http_status, inventory_vars, restart_container
+from e2e.verify import (
+    Probe,
+    address,
+    assert_doctor_passes,
+    direct_get,
+    direct_get_command,
+    http_status,
+    inventory_vars,
+    restart_container,
+)
 
 CODE = "import socket; print(6*7, socket.gethostname())"
-API_UP = "python3 -c 'import urllib.request as r; r.urlopen(\"http://127.0.0.1:8888/notebook/api\", timeout=5)'"
+# Jupyter sits beside nginx: jupyter_socket (auto) puts it on its unix socket, no TCP port.
+SOCKET = "/var/lib/jupyter-edge/sockets/jupyter.sock"
 
 
 # The example's ansible_host is the address users browse: reach the container by name.
@@ -56,6 +66,13 @@ def test_ansible_host_is_one_of_the_site_names(host):
     assert http_status(host, "http://127.0.0.1/notebook/login", "203.0.113.10") == 200
 
 
+def test_jupyter_on_its_socket_behind_nginx(host):
+    """The single-host example gets the unix socket: nginx's upstream, and no TCP port of Jupyter."""
+    assert f"server unix:{SOCKET};" in host.file("/etc/nginx/sites-available/jupyter.conf").content_string
+    assert not [s for s in host.socket.get_listening_sockets() if s.endswith(":8888")]
+    assert direct_get(host, "/notebook/api", SOCKET)[0] == 200
+
+
 def test_other_names_are_refused_at_nginx(host):
     for foreign in ("evil.example.net", "lab.example.org.evil.example.net", "198.51.100.7"):
         assert http_status(host, "http://127.0.0.1/notebook/login", foreign) == 421, foreign
@@ -65,7 +82,7 @@ def test_other_names_are_refused_at_nginx(host):
 
 def test_supervised_by_cron_and_back_after_a_restart(host, settings):
     assert "@reboot" in host.file("/etc/cron.d/jupyter-edge-jupyter").content_string
-    restart_container(host, wait_for=API_UP)
+    restart_container(host, wait_for=f"test -S {SOCKET} && " + direct_get_command("/notebook/api", SOCKET))
     assert_round_trip(host, browse(host, settings, "lab.example.org"))
 
 

@@ -11,7 +11,7 @@ import time
 import pytest
 from e2e.browser import BrowserFailure, Timeouts, record_time
 from e2e.proxy_suite import *  # noqa: F403
-from e2e.proxy_suite import ProxyUnderTest, browser_check, converge_host, run_output
+from e2e.proxy_suite import SOCKET, ProxyUnderTest, browser_check, converge_host, run_output
 from e2e.verify import Probe, breakage, container, journal
 
 SITE = "/etc/nginx/sites-available/jupyter.conf"
@@ -81,7 +81,7 @@ def test_websocket_and_streaming_directives(host, settings):
         "proxy_buffering off;",
         "proxy_read_timeout 86400s;",
         "client_max_body_size 512m;",
-        "server 127.0.0.1:8888;",
+        f"server unix:{SOCKET};" if settings.get("e2e_socket") else "server 127.0.0.1:8888;",
     ):
         assert line in site, line
     assert 'Connection "upgrade"' not in site
@@ -95,6 +95,11 @@ def test_upstream_connections_are_kept_open(host, settings, e2e_probe):
     """
     port = settings.get("jupyter_port", 8888)
     assert e2e_probe.run("login")["logged_in"]
+    if settings.get("e2e_socket"):
+        # Connected unix sockets: Jupyter's ends carry the socket's path.
+        conns = host.check_output(f"ss -Hx state established src {SOCKET}")
+        assert SOCKET in conns, "no idle upstream connection: nginx closes them after each request"
+        return
     conns = host.check_output(f"ss -Htn state established '( dport = :{port} )'")
     assert f"127.0.0.1:{port}" in conns, "no idle upstream connection: nginx closes them after each request"
 
