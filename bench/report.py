@@ -219,7 +219,8 @@ class Report:
         for kind, label in HTTP_KINDS.items():
             for conc in self.load.get("settings", {}).get("concurrency", [1, 16]):
                 for t in self.targets_order:
-                    rows.append(self.row(f"{kind}/c{conc}", t, [label, str(conc)]))
+                    if not self.load["targets"][t].get("rtt_only"):
+                        rows.append(self.row(f"{kind}/c{conc}", t, [label, str(conc)]))
         header = ["request", "conc.", "path", "req/s", "×direct", "p50 ms", "×direct", "+p50 ms", "p99 ms", "×direct"]
         self.table(header + ["rounds", "errors"], rows)
         self.lines += [
@@ -347,7 +348,8 @@ class Report:
             f"For {', '.join(map(str, sc['steps']))} sessions: each session has its own kernel and an open kernel "
             f"websocket (the proxy's login cookie) and executes `pass` every {sc['interval']:g} s, starts spread "
             f"over the interval, for {sc['seconds_per_step']:g} s per step (after one execution per socket, not "
-            "counted). p50/p99 over every execution of the step; at 1 session p99 is the slowest of a dozen. "
+            "counted). p50/p99 over every execution of the step; at 1 session p99 is the slowest of about "
+            f"{sc['seconds_per_step'] / sc['interval']:.0f}. "
             "Memory: RSS of the proxy's processes (nginx master and workers, every apache2 process, CHP's node "
             "process) with the step's sessions open, minus the RSS before the proxy's first step, divided by the "
             f"sessions. Kernels: {pools or 'n/a'}; paths to the same Jupyter server share them. The direct rows "
