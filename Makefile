@@ -35,7 +35,7 @@ help:
 	@echo "make molecule SCENARIOS='jupyter_systemd'   selected container scenarios"
 	@echo "make browser-check URL=https://lab.example.org/notebook/   JupyterLab in Chromium against your deployment"
 	@echo "                 (password from \$$JUPYTER_PASSWORD; set JUPYTERHUB_USER=<name> for a hub, INSECURE=1 for a self-signed certificate)"
-	@echo "make bench       direct vs nginx vs Apache vs CHP, converge times, Cloudflare requests (bench/results.md)"
+	@echo "make bench       direct vs nginx vs Apache vs CHP (HTTP, round trips, 1-100 sessions), converge times, Cloudflare requests (bench/results.md)"
 
 $(BIN)/.installed: requirements.txt
 	python3 -m venv $(VENV)

@@ -9,7 +9,10 @@ It connects to 127.0.0.1 ports with the public Host name and Origin, and measure
         one of JupyterLab's hashed static files, each at several concurrencies: keep-alive
         connections, one per worker thread; requests per second and latency percentiles;
   ws    execute_request round trips on a kernel websocket (latency), and the throughput of
-        a large output streamed by the kernel (stdout of several MB per execution).
+        a large output streamed by the kernel (stdout of several MB per execution);
+  scale for 1..100 concurrent sessions per proxy, each with its own kernel and websocket
+        executing once a second: round-trip percentiles, errors, and the proxy's memory
+        (RSS of its processes) per open connection.
 
 Method (bench/README.md): every target is checked first (login, same static bytes, a kernel
 answer). Then ROUNDS rounds, each visiting every cell. Within a cell all targets keep their
@@ -21,7 +24,8 @@ counted. A global deadline stops starting new rounds: the output says how many w
 Output: one JSON document (--out, or stdout).
 
     python3 client.py --host jupyter.example.org --password-env PW \
-        --target direct=8888 --target nginx=80 --target apache=8081 --target chp=8000
+        --target direct=8890 --target direct-stock=8889:rtt --target nginx=80 --target apache=8081 \
+        --target chp=8000 --scale 1 10 50 100
 """
 
 from __future__ import annotations
@@ -32,9 +36,11 @@ import hashlib
 import http.client
 import itertools
 import json
+import math
 import os
 import platform
 import re
+import stat
 import subprocess
 import sys
 import threading
@@ -51,6 +57,14 @@ API_PATH = "api/status"
 BLOB_CODE = "_bench_blob = ('x' * 1023 + '\\n') * {kib}"
 STREAM_CODE = "import sys; sys.stdout.write(_bench_blob); sys.stdout.flush()"
 RTT_CODE = "pass"
+# Where the default stack's server listens when jupyter_socket is a socket (the role's default path).
+JUPYTER_SOCKET = "/var/lib/jupyter-edge/sockets/jupyter.sock"
+# The processes of each proxy, for its memory: (comm, a substring of the command line or "").
+PROXY_PROCESSES = {
+    "nginx": ("nginx", ""),
+    "apache": ("apache2", ""),
+    "chp": ("node", "configurable-http-proxy"),
+}
 CHP_PACKAGES = [
     "/opt/configurable-http-proxy/lib/node_modules/configurable-http-proxy/package.json",
     "/usr/local/lib/node_modules/configurable-http-proxy/package.json",
@@ -61,17 +75,18 @@ def percentile(sorted_values: list[float], q: float) -> float | None:
     """Nearest-rank percentile of an ascending list (q in 0..100)."""
     if not sorted_values:
         return None
-    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
+    rank = max(1, min(len(sorted_values), math.ceil(q * len(sorted_values) / 100)))
     return sorted_values[rank - 1]
 
 
 class Target:
     """One way to the Jupyter server: a name, a local port and a logged-in browser session."""
 
-    def __init__(self, name: str, port: int, host: str, password: str, base: str, timeout: float, http_only: bool):
+    def __init__(self, name: str, port: int, host: str, password: str, base: str, timeout: float, only: str = ""):
         self.name = name
         self.port = port
-        self.http_only = http_only
+        self.http_only = only == "http"  # HTTP cells only
+        self.rtt_only = only == "rtt"  # the execute round trip only (no HTTP cells, no streaming)
         self.session = JupyterSession(f"http://{host}:{port}{base}", password=password, timeout=timeout)
         self.error: str | None = None
 
@@ -288,19 +303,291 @@ def run_ws_cells(channels: list[WsChannel], rnd: int, o: argparse.Namespace, rtt
         for ch in channels:
             for _ in range(o.ws_warmup):
                 ch.execute(RTT_CODE)
-            ch.execute(STREAM_CODE)
+            if not ch.target.rtt_only:
+                ch.execute(STREAM_CODE)
         for order in rotations(channels, o.cycles, rnd):
             for ch in order:
                 n, errors, seconds, times = ch.slice(RTT_CODE, o.ws_slice, o.ws_requests, None)
                 rtt[ch.target.name].add(rnd, n, errors, seconds, n, times)
         mib = channels[0].stream_bytes / (1 << 20)
-        for order in rotations(channels, o.cycles, rnd):
+        streaming = [ch for ch in channels if not ch.target.rtt_only]
+        for order in rotations(streaming, o.cycles, rnd):
             for ch in order:
                 n, errors, seconds, times = ch.slice(STREAM_CODE, o.stream_slice, o.stream_requests, ch.stream_bytes)
                 stream[ch.target.name].add(rnd, n, errors, seconds, n * mib, times)
     finally:
         for ch in channels:
             ch.close()
+
+
+def proc_rss_kib(status: str) -> int:
+    """VmRSS in KiB from the text of /proc/<pid>/status (0 for a kernel thread or a zombie)."""
+    match = re.search(r"^VmRSS:\s+(\d+)\s+kB", status, re.M)
+    return int(match.group(1)) if match else 0
+
+
+def proxy_rss_kib(comm: str, cmdline_part: str, proc: str = "/proc") -> tuple[int, int]:
+    """Summed RSS (KiB) and count of the processes named `comm` whose command line contains `cmdline_part`."""
+    total = count = 0
+    for pid in os.listdir(proc):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"{proc}/{pid}/comm", encoding="utf-8") as f:
+                if f.read().strip() != comm:
+                    continue
+            with open(f"{proc}/{pid}/cmdline", "rb") as f:
+                if cmdline_part and cmdline_part not in f.read().replace(b"\0", b" ").decode(errors="replace"):
+                    continue
+            with open(f"{proc}/{pid}/status", encoding="utf-8") as f:
+                total += proc_rss_kib(f.read())
+            count += 1
+        except OSError:  # the process ended meanwhile
+            continue
+    return total, count
+
+
+def per_connection_kib(rss_open: int | None, rss_none: int | None, sessions: int) -> float | None:
+    """(RSS with `sessions` open - RSS with none) / sessions, in KiB; None when not measured."""
+    if rss_open is None or rss_none is None or sessions <= 0:
+        return None
+    return round((rss_open - rss_none) / sessions, 1)
+
+
+def parallel(fn: Any, items: list[Any], workers: int) -> list[Any]:
+    """fn(item) for every item on `workers` threads, results in order (exceptions as values)."""
+    results: list[Any] = [None] * len(items)
+    todo = iter(enumerate(items))
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                nxt = next(todo, None)
+            if nxt is None:
+                return
+            i, item = nxt
+            try:
+                results[i] = fn(item)
+            except Exception as exc:  # noqa: BLE001 (reported as a value)
+                results[i] = exc
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(max(1, min(workers, len(items))))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+class KernelPool:
+    """Kernels for the scale steps, started through one target and reused by every target that sees them.
+
+    Proxies in front of the same Jupyter server share the pool (their GET api/kernels lists
+    its kernels); a proxy in front of another server gets a new pool, the old one shut down
+    first, so that no more than the largest step's count of kernels run at a time.
+    """
+
+    def __init__(self) -> None:
+        self.owner: Target | None = None
+        self.ids: list[str] = []
+        self.log: list[dict[str, Any]] = []
+
+    def visible(self, t: Target) -> bool:
+        resp = t.session.request("GET", "api/kernels")
+        listed = {k.get("id") for k in (resp.json() or [])} if resp.status == 200 else set()
+        return bool(self.ids) and set(self.ids) <= listed
+
+    @staticmethod
+    def prime(t: Target, kernel_id: str) -> bool:
+        """One execution on a fresh websocket: the kernel has started and answers (a kernel
+        that no client talked to yet stays "starting" in the server's eyes)."""
+        sess = ScaleSession(t, kernel_id)
+        try:
+            return sess.open() and sess.execute() is not None
+        finally:
+            sess.close()
+
+    def for_target(self, t: Target, count: int, workers: int) -> list[str]:
+        if self.owner is not None and len(self.ids) >= count and self.visible(t):
+            return self.ids[:count]
+        self.shutdown(workers)
+        begin = time.monotonic()
+
+        def start(_: int) -> str:
+            created: dict[str, Any] = {}
+            kernel_id = t.session._start_kernel(created)
+            if not kernel_id:
+                raise ProbeError(f"kernel start failed: {created}")
+            return kernel_id
+
+        self.owner = t
+        failed: list[str] = []
+        replaced = 0
+        for attempt in range(3):  # kernels that died while starting (a busy machine) are replaced, twice at most
+            results = parallel(start, list(range(count - len(self.ids))), workers)
+            new = [r for r in results if isinstance(r, str)]
+            failed += [f"{type(r).__name__}: {r}" for r in results if not isinstance(r, str)]
+            primed = parallel(lambda k: self.prime(t, k), new, workers)
+            dead = [k for k, ok in zip(new, primed, strict=True) if ok is not True]
+            self.ids += [k for k in new if k not in dead]
+            for k in dead:
+                with contextlib.suppress(ProbeError, OSError, http.client.HTTPException):
+                    t.session.request("DELETE", f"api/kernels/{quote(k)}")
+            replaced += len(dead) if attempt < 2 else 0
+            if len(self.ids) >= count:
+                break
+        entry = {"via": t.name, "started": len(self.ids), "failed": len(failed), "replaced": replaced}
+        entry["seconds"] = round(time.monotonic() - begin, 1)
+        self.log.append(entry | ({"first_error": failed[0]} if failed else {}))
+        return self.ids[:count]
+
+    def shutdown(self, workers: int) -> None:
+        if self.owner is None:
+            return
+        owner = self.owner
+
+        def delete(kernel_id: str) -> int:
+            return owner.session.request("DELETE", f"api/kernels/{quote(kernel_id)}").status
+
+        parallel(delete, self.ids, workers)
+        self.owner, self.ids = None, []
+
+
+class ScaleSession:
+    """One logged-in browser session's kernel websocket in a scale step, executing once per interval."""
+
+    def __init__(self, target: Target, kernel_id: str):
+        self.target = target
+        self.kernel_id = kernel_id
+        self.session_id = uuid.uuid4().hex
+        self.ws = None
+        self.times: list[float] = []
+        self.errors = 0
+        self.first_error: str | None = None
+
+    def fail(self, why: str) -> None:
+        self.errors += 1
+        self.first_error = self.first_error or why
+
+    def open(self) -> bool:
+        rel = f"api/kernels/{quote(self.kernel_id)}/channels?session_id={self.session_id}"
+        try:
+            info, self.ws = self.target.session.websocket(rel)
+        except (ProbeError, OSError) as exc:
+            self.fail(f"open: {type(exc).__name__}: {exc}")
+            return False
+        if self.ws is None:
+            self.fail(f"open refused: {info}")
+            return False
+        return True
+
+    def execute(self) -> float | None:
+        start = time.perf_counter()
+        out = self.target.session._run_code(self.ws, self.session_id, RTT_CODE)
+        dt = time.perf_counter() - start
+        if out["reply_status"] == "ok" and out["idle"] and not out["ws_error"]:
+            return dt
+        self.fail(f"execute: {out['ws_error'] or out['reply_status']}")
+        return None
+
+    def run(self, first: float, end: float, interval: float) -> None:
+        """Execute at first, first + interval, ... until end; a late execution starts at once (no bursts)."""
+        tick = first
+        while self.ws is not None and tick < end:
+            delay = tick - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            dt = self.execute()
+            if dt is None:
+                return  # the websocket is in an unknown state: this session stops
+            self.times.append(dt)
+            tick = max(tick + interval, time.monotonic())
+
+    def close(self) -> None:
+        if self.ws is not None:
+            with contextlib.suppress(OSError, ProbeError):
+                self.ws.close()
+            self.ws = None
+
+
+def scale_step(t: Target, kernel_ids: list[str], o: argparse.Namespace) -> dict[str, Any]:
+    """N sessions (N = len(kernel_ids)) on one proxy: open, warm up, execute once a second, measure, close."""
+    sessions = [ScaleSession(t, k) for k in kernel_ids]
+    n = len(sessions)
+    begin = time.monotonic()
+    opened = sum(r is True for r in parallel(ScaleSession.open, sessions, o.scale_workers))
+    open_seconds = time.monotonic() - begin
+    live = [s for s in sessions if s.ws is not None]
+    try:
+        parallel(ScaleSession.execute, live, o.scale_workers)  # warm-up: the first execution on a socket
+        live = [s for s in live if s.ws is not None and not s.errors]
+        start = time.monotonic() + 0.2
+        end = start + o.scale_seconds
+        threads = [
+            threading.Thread(target=s.run, args=(start + i * o.scale_interval / n, end, o.scale_interval), daemon=True)
+            for i, s in enumerate(live)
+        ]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(max(0.0, end - time.monotonic()) + o.timeout + 1)
+        hung = sum(th.is_alive() for th in threads)
+        comm, part = PROXY_PROCESSES.get(t.name, ("", ""))
+        rss_open = proxy_rss_kib(comm, part) if comm else None
+    finally:
+        parallel(ScaleSession.close, sessions, o.scale_workers)
+    times = sorted(x for s in sessions for x in s.times)
+    errors = sum(s.errors for s in sessions) + hung
+    first_error = next((s.first_error for s in sessions if s.first_error), None)
+    return {
+        "sessions": n,
+        "opened": opened,
+        "open_seconds": round(open_seconds, 2),
+        "executions": len(times),
+        "errors": errors,
+        "first_error": first_error,
+        "p50_ms": None if not times else round(percentile(times, 50) * 1000, 3),
+        "p99_ms": None if not times else round(percentile(times, 99) * 1000, 3),
+        "rss_open_kib": rss_open[0] if rss_open else None,
+        "processes": rss_open[1] if rss_open else None,
+    }
+
+
+def run_scale(targets: list[Target], o: argparse.Namespace) -> dict[str, Any]:
+    """Every scale step of every proxy; kernels shared by the proxies of one Jupyter server."""
+    pool = KernelPool()
+    steps = sorted(set(o.scale))
+    out: dict[str, Any] = {"steps": steps, "seconds_per_step": o.scale_seconds, "interval": o.scale_interval}
+    out["proxies"] = {}
+    begin = time.monotonic()
+    try:
+        for t in targets:
+            if time.monotonic() - begin > o.scale_deadline:
+                out["proxies"][t.name] = {"skipped": "scale deadline", "steps": []}
+                continue
+            comm, part = PROXY_PROCESSES.get(t.name, ("", ""))
+            kernel_ids = pool.for_target(t, max(steps), o.scale_workers)
+            time.sleep(1)  # let the connections of the kernel starts close before the baseline
+            none = proxy_rss_kib(comm, part) if comm else None
+            per: dict[str, Any] = {"rss_none_kib": none[0] if none else None, "steps": []}
+            per["processes_none"] = none[1] if none else None
+            for n in steps:
+                if time.monotonic() - begin > o.scale_deadline:
+                    per["steps"].append({"sessions": n, "skipped": "scale deadline", "errors": 0})
+                    continue
+                if len(kernel_ids) < n:
+                    per["steps"].append({"sessions": n, "errors": n, "first_error": f"only {len(kernel_ids)} kernels"})
+                    continue
+                step = scale_step(t, kernel_ids[:n], o)
+                step["rss_per_connection_kib"] = per_connection_kib(step["rss_open_kib"], per["rss_none_kib"], n)
+                per["steps"].append(step)
+            out["proxies"][t.name] = per
+    finally:
+        pool.shutdown(o.scale_workers)
+    out["kernel_pools"] = pool.log
+    out["elapsed"] = round(time.monotonic() - begin, 1)
+    return out
 
 
 def versions() -> dict[str, str]:
@@ -353,8 +640,8 @@ def main(argv: list[str] | None = None) -> int:
         "--target",
         action="append",
         required=True,
-        metavar="NAME=PORT[:http]",
-        help="a way in; the first one is the reference (direct); ':http' = HTTP cells only",
+        metavar="NAME=PORT[:http|:rtt]",
+        help="a way in; the first one is the reference (direct); ':http' = HTTP cells only, ':rtt' = round trip only",
     )
     p.add_argument("--rounds", type=int, default=3, help="rounds; each visits every cell")
     p.add_argument("--cycles", type=int, default=6, help="per cell and round: turns of every target")
@@ -369,7 +656,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stream-slice", type=float, default=0.3, help="seconds of one streaming turn")
     p.add_argument("--stream-requests", type=int, default=5, help="execution limit of one streaming turn")
     p.add_argument("--deadline", type=float, default=300, help="seconds: no new round starts after this")
+    p.add_argument("--scale", type=int, nargs="*", default=[1, 10, 50, 100], help="sessions per scale step (none: off)")
+    p.add_argument("--scale-targets", nargs="*", help="scale targets, in order (default: the proxies, direct)")
+    p.add_argument("--scale-seconds", type=float, default=10.0, help="seconds of executions per scale step")
+    p.add_argument("--scale-deadline", type=float, default=480, help="seconds: no new scale step starts after this")
+    p.add_argument("--scale-interval", type=float, default=1.0, help="seconds between a session's executions")
+    p.add_argument("--scale-workers", type=int, default=4, help="threads opening sockets and starting kernels")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds, per operation")
+    p.add_argument("--jupyter-socket", default=JUPYTER_SOCKET, help="the default server's unix socket, if any")
     p.add_argument("--out", help="write the JSON here (default: stdout)")
     o = p.parse_args(argv)
 
@@ -381,7 +675,9 @@ def main(argv: list[str] | None = None) -> int:
     for spec in o.target:
         name, _, rest = spec.partition("=")
         port, _, flag = rest.partition(":")
-        targets.append(Target(name, int(port), o.host, password, o.base_url, o.timeout, flag == "http"))
+        if flag not in ("", "http", "rtt"):
+            p.error(f"--target {spec}: unknown flag {flag!r}")
+        targets.append(Target(name, int(port), o.host, password, o.base_url, o.timeout, flag))
     ref = targets[0]
 
     out: dict[str, Any] = {"host": o.host, "targets": {}, "settings": {}, "load_before": os.getloadavg()}
@@ -389,6 +685,11 @@ def main(argv: list[str] | None = None) -> int:
     out["cpus"] = os.cpu_count()
     out["client_cpus"] = sorted(os.sched_getaffinity(0))
     out["versions"] = versions()
+    try:
+        is_socket = stat.S_ISSOCK(os.stat(o.jupyter_socket).st_mode)
+    except OSError:
+        is_socket = False
+    out["default_server"] = f"the unix socket {o.jupyter_socket}" if is_socket else "TCP (127.0.0.1:8888)"
 
     # Reference login, the static asset a browser loads first, and the kernel.
     check_target(ref, None, None)
@@ -405,15 +706,16 @@ def main(argv: list[str] | None = None) -> int:
     for t in targets[1:]:
         check_target(t, asset, asset_sha)
     for t in targets:
-        out["targets"][t.name] = {"port": t.port, "http_only": t.http_only, "error": t.error}
+        out["targets"][t.name] = {"port": t.port, "http_only": t.http_only, "rtt_only": t.rtt_only, "error": t.error}
     live = [t for t in targets if not t.error]
+    http_live = [t for t in live if not t.rtt_only]
 
     stream_bytes = o.stream_mib << 20
     kinds = (("api", ref.session.path(API_PATH), None), ("static", asset, len(body)))
-    http_acc = {(k, c): {t.name: Slices() for t in live} for k, _, _ in kinds for c in o.concurrency}
+    http_acc = {(k, c): {t.name: Slices() for t in http_live} for k, _, _ in kinds for c in o.concurrency}
     ws_live = [t for t in live if not t.http_only]
     rtt_acc = {t.name: Slices() for t in ws_live}
-    stream_acc = {t.name: Slices() for t in ws_live}
+    stream_acc = {t.name: Slices() for t in ws_live if not t.rtt_only}
     channels: list[WsChannel] = []
     done = 0
     try:
@@ -422,7 +724,8 @@ def main(argv: list[str] | None = None) -> int:
             channels.append(ch)
             ch.open()
             try:
-                t.session._run_code(ch.ws, ch.session_id, BLOB_CODE.format(kib=o.stream_mib * 1024))
+                if not t.rtt_only:
+                    t.session._run_code(ch.ws, ch.session_id, BLOB_CODE.format(kib=o.stream_mib * 1024))
                 check = t.session._run_code(ch.ws, ch.session_id, "print(6*7)")
             finally:
                 ch.close()
@@ -433,12 +736,16 @@ def main(argv: list[str] | None = None) -> int:
                 break
             for kind, path, expect in kinds:
                 for conc in o.concurrency:
-                    run_http_cell(live, path, conc, expect, rnd, o, http_acc[(kind, conc)])
+                    run_http_cell(http_live, path, conc, expect, rnd, o, http_acc[(kind, conc)])
             run_ws_cells(channels, rnd, o, rtt_acc, stream_acc)
             done += 1
     finally:
         for ch in channels:
             ch.shutdown()
+    if o.scale:
+        # The proxies, then the direct server (the reference, no proxy memory), whose kernels CHP's pool provides.
+        names = o.scale_targets if o.scale_targets is not None else [*PROXY_PROCESSES, ref.name]
+        out["scale"] = run_scale([t for n in names for t in live if t.name == n], o)
 
     cells: dict[str, dict[str, Any]] = {}
     for (kind, conc), per_target in http_acc.items():
@@ -446,6 +753,7 @@ def main(argv: list[str] | None = None) -> int:
             cells[f"{kind}/c{conc}/{name}"] = acc.summary("req/s")
     for name in rtt_acc:
         cells[f"ws_rtt/{name}"] = rtt_acc[name].summary("round trips/s")
+    for name in stream_acc:
         cells[f"ws_stream/{name}"] = stream_acc[name].summary("MiB/s")
     out |= {"cells": cells, "rounds_done": done, "stream_bytes": stream_bytes, "load_after": os.getloadavg()}
     out["elapsed"] = round(time.monotonic() - begin, 1)

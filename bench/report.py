@@ -18,11 +18,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-REFERENCE = "direct"
+REFERENCE = "direct"  # the "jupyter-tuned" server: the role's defaults, TCP
+STOCK = "direct-stock"  # the "jupyter-stock" server: kernel websockets without TCP_NODELAY
+PROXIES = ("nginx", "apache", "chp", "hub")
 HTTP_KINDS = {"api": "api/status, logged in", "static": "static asset"}
 WS_KINDS = {"ws_rtt": "execute_request round trip", "ws_stream": "streamed output"}
 NGINX_MIN_RATE, NGINX_MAX_P50 = 0.95, 1.05
 APACHE_MIN_RATE = 0.90
+NGINX_API_ADDED_MS = 0.15  # nginx, API call at concurrency 1: p50 - direct p50
+RTT_MAX_OF_STOCK, RTT_MAX_OF_TUNED = 0.30, 1.05  # proxied round-trip p50 against the direct servers' p50
+SCALE_MAX_P99 = 2.0  # p99 at the largest step against p99 at the smallest
 RECONVERGE_MAX = 0.20
 CF_NO_CHANGE_MAX = 2
 
@@ -86,6 +91,36 @@ def calls(requests: list[str]) -> str:
         else:
             out.append(c)
     return ", ".join(out)
+
+
+def added_ms(p50: float | None, ref_p50: float | None) -> float | None:
+    """What a hop adds to the median: p50 - direct p50 (ms), None when either is missing."""
+    return None if p50 is None or ref_p50 is None else p50 - ref_p50
+
+
+def signed(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.3f}"
+
+
+def rtt_verdict(p50: float | None, stock_p50: float | None, tuned_p50: float | None) -> dict[str, Any]:
+    """A proxied round trip against both direct servers of the same run: p50 ≤ 0.30× stock and ≤ 1.05× tuned."""
+    of_stock, of_tuned = ratio(p50, stock_p50), ratio(p50, tuned_p50)
+    ok = None if of_stock is None or of_tuned is None else of_stock <= RTT_MAX_OF_STOCK and of_tuned <= RTT_MAX_OF_TUNED
+    return {"of_stock": of_stock, "of_tuned": of_tuned, "ok": ok}
+
+
+def scale_verdict(steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """p99 at the largest step ≤ 2× p99 at the smallest, and no error in any step."""
+    measured = [s for s in steps if s.get("p99_ms") is not None]
+    if any(s.get("skipped") for s in steps):
+        return {"first": measured[0] if measured else None, "last": None, "growth": None, "errors": 0, "ok": None}
+    errors = sum(int(s.get("errors") or 0) for s in steps)
+    if len(measured) < 2:
+        return {"first": None, "last": None, "growth": None, "errors": errors, "ok": None if not steps else False}
+    first, last = measured[0], measured[-1]
+    growth = ratio(last["p99_ms"], first["p99_ms"])
+    ok = growth is not None and growth <= SCALE_MAX_P99 and errors == 0 and len(measured) == len(steps)
+    return {"first": first, "last": last, "growth": growth, "errors": errors, "ok": ok}
 
 
 def spread(rates: list[float]) -> str:
@@ -184,16 +219,25 @@ class Report:
         for kind, label in HTTP_KINDS.items():
             for conc in self.load.get("settings", {}).get("concurrency", [1, 16]):
                 for t in self.targets_order:
-                    rows.append(self.row(f"{kind}/c{conc}", t, [label, str(conc)]))
-        header = ["request", "conc.", "path", "req/s", "×direct", "p50 ms", "×direct", "p99 ms", "×direct"]
+                    if not self.load["targets"][t].get("rtt_only"):
+                        rows.append(self.row(f"{kind}/c{conc}", t, [label, str(conc)]))
+        header = ["request", "conc.", "path", "req/s", "×direct", "p50 ms", "×direct", "+p50 ms", "p99 ms", "×direct"]
         self.table(header + ["rounds", "errors"], rows)
+        self.lines += [
+            "+p50 ms: what the path adds to the median request, p50 minus direct p50 in the same cell. One hop "
+            "cannot be free: a proxy reads the request, opens or reuses a connection to Jupyter, writes it there "
+            "and copies the answer back, two more socket round trips through the kernel on this host.",
+            "",
+        ]
 
-    def row(self, prefix: str, target: str, first: list[str], digits: int = 2) -> list[str]:
+    def row(self, prefix: str, target: str, first: list[str], digits: int = 2, added: bool = True) -> list[str]:
         cell = self.cell(f"{prefix}/{target}")
         if not cell:
             why = self.error_of(target) or "not measured"
-            return [*first, target, f"n/a ({why})", "", "", "", "", "", "", ""]
+            return [*first, target, f"n/a ({why})"] + [""] * (8 if added else 7)
         r_rate, r_p50, r_p99 = self.ratios(prefix, target)
+        ref = self.cell(f"{prefix}/{REFERENCE}")
+        plus = [signed(added_ms(cell["p50_ms"], ref["p50_ms"] if ref else None))] if added else []
         return [
             *first,
             target,
@@ -201,6 +245,7 @@ class Report:
             fx(r_rate),
             fmt(cell["p50_ms"]),
             fx(r_p50),
+            *plus,
             fmt(cell["p99_ms"]),
             fx(r_p99),
             self.round_range(prefix, target),
@@ -232,12 +277,125 @@ class Report:
             for t in self.targets_order:
                 if self.load["targets"][t].get("http_only"):
                     continue
-                row = self.row(kind, t, [label], digits=1)
+                if kind == "ws_stream" and self.load["targets"][t].get("rtt_only"):
+                    continue
+                row = self.row(kind, t, [label], digits=1, added=False)
                 if self.cell(f"{kind}/{t}"):
                     row[2] += f" {unit}"
                 rows.append(row)
         header = ["measurement", "path", "rate", "×direct", "p50 ms", "×direct", "p99 ms", "×direct"]
         self.table(header + ["rounds", "errors"], rows)
+
+    def rtt_section(self) -> None:
+        """Round trip per path against both direct servers (stock: no TCP_NODELAY; tuned: the role's default)."""
+        stock, tuned = self.cell(f"ws_rtt/{STOCK}"), self.cell(f"ws_rtt/{REFERENCE}")
+        stock_p50 = stock["p50_ms"] if stock else None
+        tuned_p50 = tuned["p50_ms"] if tuned else None
+        self.lines += [
+            "## Round trip per path",
+            "",
+            "The `execute_request` round trip of the table above, per path, against both direct servers of this "
+            "run: **direct-stock** (Jupyter as shipped: kernel websockets without TCP_NODELAY, where a reply "
+            "can wait for the peer's delayed ACK) and **direct** (the role's default, TCP_NODELAY on). "
+            f"Target for a proxied path: p50 ≤ {RTT_MAX_OF_STOCK:.2f}× direct-stock and ≤ {RTT_MAX_OF_TUNED:.2f}× "
+            f"direct. {self.default_server()}",
+            "",
+        ]
+        rows = []
+        for t in [STOCK, REFERENCE, *PROXIES]:
+            cell = self.cell(f"ws_rtt/{t}")
+            if not cell:
+                if t in self.load.get("targets", {}) or t == "hub":
+                    why = self.error_of(t) or "not measured"
+                    rows.append([t, f"n/a ({why})", "", "", "", ""])
+                continue
+            v = rtt_verdict(cell["p50_ms"], stock_p50, tuned_p50)
+            rows.append(
+                [t, fmt(cell["p50_ms"]), fmt(cell["p99_ms"]), fx(v["of_stock"]), fx(v["of_tuned"]), str(cell["errors"])]
+            )
+            if t in PROXIES:
+                note = ""
+                if stock_p50 is not None and tuned_p50 and stock_p50 < 2 * tuned_p50:
+                    note = " (direct-stock showed no delayed-ACK stall in this run)"
+                self.check(
+                    f"{t} round trip: p50 ≤ {RTT_MAX_OF_STOCK:.2f}× direct-stock and ≤ {RTT_MAX_OF_TUNED:.2f}× direct",
+                    f"{fmt(cell['p50_ms'])} ms: {fx(v['of_stock'])} stock ({fmt(stock_p50)} ms), {fx(v['of_tuned'])} "
+                    f"direct ({fmt(tuned_p50)} ms)" + (f", {cell['errors']} errors" if cell["errors"] else "") + note,
+                    None if v["ok"] is None else v["ok"] and not cell["errors"],
+                )
+        self.table(["path", "p50 ms", "p99 ms", "×direct-stock p50", "×direct p50", "errors"], rows)
+
+    def default_server(self) -> str:
+        how = self.load.get("default_server")
+        if not how:
+            return ""
+        return f"nginx and Apache reach the default stack's Jupyter server over {how}; CHP reaches the direct server."
+
+    def scale_section(self) -> None:
+        sc = self.load.get("scale")
+        self.lines += ["## Scale: concurrent sessions per proxy", ""]
+        if not sc:
+            self.lines += ["Not measured (the load generator ran without --scale).", ""]
+            self.check(f"scale: p99 at the largest step ≤ {SCALE_MAX_P99:.0f}× p99 at 1 session, 0 errors", "n/a", None)
+            return
+        pools = "; ".join(
+            f"{p['started']} via {p['via']} in {p['seconds']:.0f} s"
+            + (f" ({p['replaced']} replaced)" if p.get("replaced") else "")
+            + (f", {p['failed']} failed" if p.get("failed") else "")
+            for p in sc.get("kernel_pools", [])
+        )
+        self.lines += [
+            f"For {', '.join(map(str, sc['steps']))} sessions: each session has its own kernel and an open kernel "
+            f"websocket (the proxy's login cookie) and executes `pass` every {sc['interval']:g} s, starts spread "
+            f"over the interval, for {sc['seconds_per_step']:g} s per step (after one execution per socket, not "
+            "counted). p50/p99 over every execution of the step; at 1 session p99 is the slowest of about "
+            f"{sc['seconds_per_step'] / sc['interval']:.0f}. "
+            "Memory: RSS of the proxy's processes (nginx master and workers, every apache2 process, CHP's node "
+            "process) with the step's sessions open, minus the RSS before the proxy's first step, divided by the "
+            f"sessions. Kernels: {pools or 'n/a'}; paths to the same Jupyter server share them. The direct rows "
+            "(no proxy) show what Jupyter and its kernels, all on one CPU, do at each step. "
+            f"The scale part took {sc.get('elapsed', 0):.0f} s.",
+            "",
+        ]
+        rows = []
+        direct = {s["sessions"]: s for s in sc.get("proxies", {}).get(REFERENCE, {}).get("steps", [])}
+        for name, per in sc.get("proxies", {}).items():
+            steps = per.get("steps", [])
+            base = next((s["p99_ms"] for s in steps if s.get("p99_ms") is not None), None)
+            for st in steps:
+                if st.get("skipped"):
+                    rows.append([name, str(st["sessions"]), f"not measured ({st['skipped']})"] + [""] * 8)
+                    continue
+                rss = st.get("rss_open_kib")
+                ref = direct.get(st["sessions"], {})
+                rows.append(
+                    [
+                        name,
+                        str(st["sessions"]),
+                        str(st.get("executions", 0)),
+                        fmt(st.get("p50_ms")),
+                        fmt(st.get("p99_ms")),
+                        fx(ratio(st.get("p99_ms"), base)),
+                        fx(ratio(st.get("p99_ms"), ref.get("p99_ms"))),
+                        str(st.get("errors", 0)) + (f" ({st['first_error']})" if st.get("first_error") else ""),
+                        "n/a" if rss is None else f"{rss / 1024:.1f} ({st.get('processes')})",
+                        fmt(st.get("rss_per_connection_kib"), 1),
+                    ]
+                )
+            if name == REFERENCE:
+                continue  # the reference: what Jupyter and the kernels do without a proxy
+            v = scale_verdict(steps)
+            first, last = v["first"], v["last"]
+            self.check(
+                f"{name} scale: p99 at {last['sessions'] if last else '?'} sessions ≤ {SCALE_MAX_P99:.0f}× p99 at "
+                f"{first['sessions'] if first else '?'}, 0 errors",
+                "n/a (a step was skipped)"
+                if not first or not last
+                else f"{fmt(last['p99_ms'])} ms vs {fmt(first['p99_ms'])} ms: {fx(v['growth'])}, {v['errors']} errors",
+                v["ok"],
+            )
+        header = ["path", "sessions", "executions", "p50 ms", "p99 ms", "p99 ×1 session", "p99 ×direct", "errors"]
+        self.table(header + ["proxy RSS MiB (processes)", "KiB per connection"], rows)
 
     def converge_section(self) -> None:
         c = self.converge
@@ -314,7 +472,19 @@ class Report:
         forwarding = [("api/c1", "api/status c1"), ("api/c16", "api/status c16")]
         forwarding += [("ws_rtt", "ws round trip"), ("ws_stream", "ws streamed output")]
         static = [("static/c1", "static c1"), ("static/c16", "static c16")]
-        nginx_rules = [(p, lbl, "≥ 0.95× direct rate, ≤ 1.05× p50", False) for p, lbl in forwarding]
+        # At concurrency 1 a ratio only restates that one hop is not free: judged in added milliseconds.
+        api, ref = self.cell("api/c1/nginx"), self.cell(f"api/c1/{REFERENCE}")
+        plus = added_ms(api["p50_ms"], ref["p50_ms"]) if api and ref else None
+        r_rate, r_p50, _ = self.ratios("api/c1", "nginx")
+        self.check(
+            f"nginx api/status c1: added p50 ≤ {NGINX_API_ADDED_MS} ms",
+            "not measured"
+            if plus is None
+            else f"{signed(plus)} ms ({fmt(api['p50_ms'])} vs {fmt(ref['p50_ms'])} ms; {fx(r_p50)} p50, "
+            f"{fx(r_rate)} rate)" + (f", {api['errors']} errors" if api["errors"] else ""),
+            plus is not None and plus <= NGINX_API_ADDED_MS and not api["errors"],
+        )
+        nginx_rules = [(p, lbl, "≥ 0.95× direct rate, ≤ 1.05× p50", False) for p, lbl in forwarding[1:]]
         nginx_rules += [(p, lbl, "faster than direct (rate > 1×, p50 < 1×)", True) for p, lbl in static]
         for prefix, label, rule, faster in nginx_rules:
             cell = self.cell(f"{prefix}/nginx")
@@ -351,6 +521,8 @@ class Report:
         self.header()
         self.http()
         self.websocket()
+        self.rtt_section()
+        self.scale_section()
         self.targets()
         self.converge_section()
         self.cloudflare()

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# `make bench`: one throwaway container (molecule/bench) with one Jupyter server
-# reached directly and through nginx, Apache and configurable-http-proxy; times
-# the default stack's first converge and its re-converge, runs the load generator
-# inside the container, counts the Cloudflare module's API requests against the
-# local fake, then prints the table and writes it to bench/results.md (all
-# figures in bench/results.json). Method: bench/README.md.
+# `make bench`: one throwaway container (molecule/bench) with Jupyter reached
+# directly (a tuned and a stock server) and through nginx, Apache and
+# configurable-http-proxy; times the default stack's first converge and its
+# re-converge, runs the load generator inside the container (cells, then the
+# scale steps), counts the Cloudflare module's API requests against the local
+# fake, then prints the table and writes it to bench/results.md (all figures in
+# bench/results.json). Method: bench/README.md.
 #
 # Environment: BENCH_CLIENT_ARGS extra options for bench/client.py (e.g.
-# "--rounds 5"); BENCH_CG_PATCHED_COPY=1 also measures community.general's
+# "--rounds 5", "--scale 1 10"); BENCH_CG_PATCHED_COPY=1 also measures community.general's
 # cloudflare_dns through a copy whose only change is its hard-coded endpoint.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,11 @@ cd "$(dirname "$0")/.."
 scenario=bench
 container=jupyter-bench
 host=jupyter.example.org
-targets=(direct=8888 nginx=80 apache=8081 chp=8000)
+# The first is the reference. direct: the "jupyter-tuned" server (role defaults);
+# direct-stock: "jupyter-stock" (no TCP_NODELAY), round trip only; nginx and Apache
+# reach the default stack's server ("jupyter": a unix socket, or TCP 8888 before
+# jupyter_socket), CHP reaches "jupyter-tuned" (molecule/bench).
+targets=(direct=8890 direct-stock=8889:rtt nginx=80 apache=8081 chp=8000)
 client_dir=/usr/local/lib/jupyter-edge-bench
 work=.build/bench
 results=bench/results.md
@@ -64,7 +69,7 @@ print(json.dumps({"first_seconds": round(t1 - t0, 1), "first_log": f"{work}/conv
                   "again_seconds": round(t2 - t1, 1), "again_log": f"{work}/converge-2.log"}))
 PY
 
-step "Adding Apache (:8081) and configurable-http-proxy (:8000)"
+step "Adding the direct servers (:8890 tuned, :8889 stock), Apache (:8081) and configurable-http-proxy (:8000)"
 logged "$work/side-effect.log" molecule side-effect -s "$scenario"
 
 # Jupyter (and the kernels it starts later) gets CPU 1 to itself; the proxies and
@@ -84,7 +89,7 @@ if [ "$(nproc)" -ge 2 ]; then
   pin=(taskset -c 0)
 fi
 
-step "Load generator in the container: HTTP and websocket cells, all paths (about 3 minutes)"
+step "Load generator in the container: HTTP and websocket cells, all paths, then the scale steps (about 7 minutes)"
 docker exec "$container" mkdir -p "$client_dir"
 docker cp -L tests/e2e/probe.py "$container:$client_dir/probe.py" >/dev/null
 docker cp -L bench/client.py "$container:$client_dir/client.py" >/dev/null
@@ -92,7 +97,7 @@ args=()
 for t in "${targets[@]}"; do args+=(--target "$t"); done
 # shellcheck disable=SC2086 # BENCH_CLIENT_ARGS is a list of options
 logged "$work/client.log" docker exec -e BENCH_PW="$JUPYTER_EDGE_BENCH_PASSWORD" "$container" \
-  "${pin[@]}" timeout 900 python3 "$client_dir/client.py" --host "$host" --password-env BENCH_PW "${args[@]}" \
+  "${pin[@]}" timeout 1400 python3 "$client_dir/client.py" --host "$host" --password-env BENCH_PW "${args[@]}" \
   ${BENCH_CLIENT_ARGS:-} --out /root/bench-load.json
 docker cp "$container:/root/bench-load.json" "$work/load.json" >/dev/null
 
