@@ -534,12 +534,19 @@ class JupyterSession:
         setup: list[dict[str, Any]] = [{} for _ in range(count)]
         stop = threading.Event()
         ready = threading.Barrier(count + 1, timeout=max(120.0, self.timeout * 4))
+        # Every login before any kernel starts: jupyter_server answers GET api/status (the login
+        # check) with 500 while a kernel is starting (its model has no last_activity yet).
+        logged_in = threading.Barrier(count, timeout=max(120.0, self.timeout * 4))
 
         def run(i: int, out: dict[str, Any]) -> None:
             out |= {"executions": 0, "failed": 0, "dropped": False, "http": 0, "http_failed": 0, "times": []}
             ws, kernel_id = None, None
             try:
-                s = browser(i)
+                try:
+                    s = browser(i)
+                finally:
+                    with contextlib.suppress(threading.BrokenBarrierError):
+                        logged_in.wait()
                 kernel_id = s._start_kernel(out)
                 if kernel_id:
                     session_id = uuid.uuid4().hex
