@@ -50,6 +50,13 @@ LAB_ASSET_RE = re.compile(rb'src="([^"]*/static/lab/main\.[0-9a-f]+\.js(?:\?v=[0
 VERSIONED_STATIC_RE = re.compile(rb'(?:src|href)="([^"]*/static/[^"?]*\?v=[^"]+)"')
 
 
+def _pick(sorted_times: list[float], q: float) -> float | None:
+    """The q-quantile (0..1) of ascending milliseconds, rounded to 0.01 ms; None when there are none."""
+    if not sorted_times:
+        return None
+    return round(sorted_times[min(len(sorted_times) - 1, int(q * len(sorted_times)))], 2)
+
+
 class ProbeError(Exception):
     """The check could not run to its end (connection refused, timeout, protocol violation)."""
 
@@ -501,15 +508,12 @@ class JupyterSession:
                 ws.close()
         times.sort()
 
-        def pick(q: float) -> float | None:
-            return round(times[min(len(times) - 1, int(q * len(times)))], 2) if times else None
-
         return out | {
             "rounds": len(times),
             "failed": failed,
-            "p50_ms": pick(0.5),
-            "p99_ms": pick(0.99),
-            "max_ms": pick(1),
+            "p50_ms": _pick(times, 0.5),
+            "p99_ms": _pick(times, 0.99),
+            "max_ms": _pick(times, 1),
         }
 
     def check_sessions(
@@ -607,9 +611,6 @@ class JupyterSession:
             t.join(self.timeout * 2)
         times = sorted(t for o in setup for t in o.pop("times", []))
 
-        def pick(q: float) -> float | None:
-            return round(times[min(len(times) - 1, int(q * len(times)))], 2) if times else None
-
         return {
             "sessions": count,
             "opened": sum(o.get("ws_status") == 101 for o in setup),
@@ -619,8 +620,8 @@ class JupyterSession:
             "last_ok": sum(bool(o.get("last_ok")) for o in setup),
             "http_requests": sum(o.get("http", 0) for o in setup),
             "http_failed": sum(o.get("http_failed", 0) for o in setup),
-            "p50_ms": pick(0.5),
-            "p99_ms": pick(0.99),
+            "p50_ms": _pick(times, 0.5),
+            "p99_ms": _pick(times, 0.99),
             "errors": sorted({o[k] for o in setup for k in ("setup_error", "error", "http_error") if o.get(k)})[:5],
         }
 
