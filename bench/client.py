@@ -50,7 +50,7 @@ from typing import Any
 from urllib.parse import quote
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from probe import JupyterSession, ProbeError  # noqa: E402 (probe.py is copied next to this file)
+from probe import HubSession, JupyterSession, ProbeError  # noqa: E402 (probe.py is copied next to this file)
 
 API_PATH = "api/status"
 # Runs in the kernel once; each streamed execution then writes it to stdout.
@@ -80,14 +80,27 @@ def percentile(sorted_values: list[float], q: float) -> float | None:
 
 
 class Target:
-    """One way to the Jupyter server: a name, a local port and a logged-in browser session."""
+    """One way to the Jupyter server: a name, a local port and a logged-in browser session.
 
-    def __init__(self, name: str, port: int, host: str, password: str, base: str, timeout: float, only: str = ""):
+    A hub target (only == "hub") is a JupyterHub user's server: the session logs in to the
+    hub at `base`, starts the user's server and then addresses it ({base}user/NAME/);
+    round trips only.
+    """
+
+    def __init__(
+        self, name: str, port: int, host: str, password: str, base: str, timeout: float, only: str = "", user: str = ""
+    ):
         self.name = name
         self.port = port
         self.http_only = only == "http"  # HTTP cells only
-        self.rtt_only = only == "rtt"  # the execute round trip only (no HTTP cells, no streaming)
-        self.session = JupyterSession(f"http://{host}:{port}{base}", password=password, timeout=timeout)
+        self.hub = only == "hub"
+        self.rtt_only = only in ("rtt", "hub")  # the execute round trip only (no HTTP cells, no streaming)
+        url = f"http://{host}:{port}{base}"
+        self.session: JupyterSession = (
+            HubSession(url, password=password, timeout=timeout, user=user)
+            if self.hub
+            else JupyterSession(url, password=password, timeout=timeout)
+        )
         self.error: str | None = None
 
     def headers(self) -> dict[str, str]:
@@ -439,6 +452,9 @@ class KernelPool:
                 break
         entry = {"via": t.name, "started": len(self.ids), "failed": len(failed), "replaced": replaced}
         entry["seconds"] = round(time.monotonic() - begin, 1)
+        # A hundred kernels that just started keep the CPUs busy for a while (imports, first
+        # executions): the first proxy's steps would measure that, the later ones not.
+        entry["settle_seconds"], entry["busy_after_settle"] = settle()
         self.log.append(entry | ({"first_error": failed[0]} if failed else {}))
         return self.ids[:count]
 
@@ -554,6 +570,30 @@ def scale_step(t: Target, kernel_ids: list[str], o: argparse.Namespace) -> dict[
     }
 
 
+def cpu_busy(seconds: float = 1.0, stat_path: str = "/proc/stat") -> float:
+    """Share of all CPUs' time spent busy over `seconds` (from /proc/stat's first line)."""
+
+    def sample() -> tuple[int, int]:
+        with open(stat_path, encoding="ascii") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return sum(fields), idle
+
+    total0, idle0 = sample()
+    time.sleep(seconds)
+    total1, idle1 = sample()
+    return 0.0 if total1 == total0 else 1 - (idle1 - idle0) / (total1 - total0)
+
+
+def settle(below: float = 0.25, limit: float = 60.0) -> tuple[float, float]:
+    """Wait (at most `limit` s) until the machine is quiet: busy share below `below` over one second."""
+    begin = time.monotonic()
+    busy = cpu_busy()
+    while busy >= below and time.monotonic() - begin < limit:
+        busy = cpu_busy()
+    return round(time.monotonic() - begin, 1), round(busy, 3)
+
+
 def run_scale(targets: list[Target], o: argparse.Namespace) -> dict[str, Any]:
     """Every scale step of every proxy; kernels shared by the proxies of one Jupyter server."""
     pool = KernelPool()
@@ -616,9 +656,32 @@ def versions() -> dict[str, str]:
     return found
 
 
+def check_hub_target(t: Target) -> None:
+    """Log in to the hub, start the user's server, open it (OAuth): t.session then addresses that server."""
+    hub = t.session
+    assert isinstance(hub, HubSession)
+    login = hub.hub_login()
+    if not login["logged_in"]:
+        t.error = f"hub login failed: {login}"
+        return
+    server = hub.hub_server(start=True)
+    if not server["ready"]:
+        t.error = f"the user's server did not start: {server}"
+        return
+    user = hub.user_session()
+    opened = user.open_user_server()
+    if opened["api_status"] != 200:
+        t.error = f"the user's server did not answer: {opened}"
+        return
+    t.session = user
+
+
 def check_target(t: Target, asset: str | None, asset_sha: str | None) -> None:
     """Log in and check that this way in answers like the others; sets t.error otherwise."""
     try:
+        if t.hub:
+            check_hub_target(t)
+            return
         login = t.session.check_login()
         if not login["logged_in"]:
             t.error = f"login failed: {login}"
@@ -640,9 +703,12 @@ def main(argv: list[str] | None = None) -> int:
         "--target",
         action="append",
         required=True,
-        metavar="NAME=PORT[:http|:rtt]",
-        help="a way in; the first one is the reference (direct); ':http' = HTTP cells only, ':rtt' = round trip only",
+        metavar="NAME=PORT[:http|:rtt|:hub]",
+        help="a way in; the first one is the reference (direct); ':http' = HTTP cells only, ':rtt' = round trip only, "
+        "':hub' = round trip only, to a JupyterHub user's server (--hub-base, --hub-user)",
     )
+    p.add_argument("--hub-base", default="/jhub/", help="the hub's base URL (':hub' targets)")
+    p.add_argument("--hub-user", default="", help="the hub user (':hub' targets; the same password)")
     p.add_argument("--rounds", type=int, default=3, help="rounds; each visits every cell")
     p.add_argument("--cycles", type=int, default=6, help="per cell and round: turns of every target")
     p.add_argument("--concurrency", type=int, nargs="+", default=[1, 16])
@@ -675,9 +741,12 @@ def main(argv: list[str] | None = None) -> int:
     for spec in o.target:
         name, _, rest = spec.partition("=")
         port, _, flag = rest.partition(":")
-        if flag not in ("", "http", "rtt"):
+        if flag not in ("", "http", "rtt", "hub"):
             p.error(f"--target {spec}: unknown flag {flag!r}")
-        targets.append(Target(name, int(port), o.host, password, o.base_url, o.timeout, flag))
+        if flag == "hub" and not o.hub_user:
+            p.error(f"--target {spec}: a hub target needs --hub-user")
+        base = o.hub_base if flag == "hub" else o.base_url
+        targets.append(Target(name, int(port), o.host, password, base, o.timeout, flag, o.hub_user))
     ref = targets[0]
 
     out: dict[str, Any] = {"host": o.host, "targets": {}, "settings": {}, "load_before": os.getloadavg()}
@@ -706,7 +775,13 @@ def main(argv: list[str] | None = None) -> int:
     for t in targets[1:]:
         check_target(t, asset, asset_sha)
     for t in targets:
-        out["targets"][t.name] = {"port": t.port, "http_only": t.http_only, "rtt_only": t.rtt_only, "error": t.error}
+        out["targets"][t.name] = {
+            "port": t.port,
+            "http_only": t.http_only,
+            "rtt_only": t.rtt_only,
+            "hub": t.hub,
+            "error": t.error,
+        }
     live = [t for t in targets if not t.error]
     http_live = [t for t in live if not t.rtt_only]
 

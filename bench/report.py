@@ -20,7 +20,8 @@ from typing import Any
 
 REFERENCE = "direct"  # the "jupyter-tuned" server: the role's defaults, TCP
 STOCK = "direct-stock"  # the "jupyter-stock" server: kernel websockets without TCP_NODELAY
-PROXIES = ("nginx", "apache", "chp", "hub")
+# hub-*: a JupyterHub user's server, through the hub's configurable-http-proxy and through nginx in front of it.
+PROXIES = ("nginx", "apache", "chp", "hub-chp", "hub-nginx")
 HTTP_KINDS = {"api": "api/status, logged in", "static": "static asset"}
 WS_KINDS = {"ws_rtt": "execute_request round trip", "ws_stream": "streamed output"}
 NGINX_MIN_RATE, NGINX_MAX_P50 = 0.95, 1.05
@@ -305,7 +306,7 @@ class Report:
         for t in [STOCK, REFERENCE, *PROXIES]:
             cell = self.cell(f"ws_rtt/{t}")
             if not cell:
-                if t in self.load.get("targets", {}) or t == "hub":
+                if t in self.load.get("targets", {}) or t.startswith("hub"):
                     why = self.error_of(t) or "not measured"
                     rows.append([t, f"n/a ({why})", "", "", "", ""])
                 continue
@@ -329,7 +330,11 @@ class Report:
         how = self.load.get("default_server")
         if not how:
             return ""
-        return f"nginx and Apache reach the default stack's Jupyter server over {how}; CHP reaches the direct server."
+        return (
+            f"nginx and Apache reach the default stack's Jupyter server over {how}; CHP reaches the direct server; "
+            "hub-chp and hub-nginx reach a JupyterHub user's server (jupyterhub-singleuser, spawned by the hub, "
+            "TCP with the jupyterhub role's TCP_NODELAY) through the hub's CHP, and through nginx in front of it."
+        )
 
     def scale_section(self) -> None:
         sc = self.load.get("scale")
@@ -342,6 +347,12 @@ class Report:
             f"{p['started']} via {p['via']} in {p['seconds']:.0f} s"
             + (f" ({p['replaced']} replaced)" if p.get("replaced") else "")
             + (f", {p['failed']} failed" if p.get("failed") else "")
+            + (
+                f", then {p['settle_seconds']:.0f} s until the CPUs were quiet "
+                f"({p['busy_after_settle'] * 100:.0f}% busy)"
+                if p.get("settle_seconds") is not None
+                else ""
+            )
             for p in sc.get("kernel_pools", [])
         )
         self.lines += [
@@ -504,7 +515,16 @@ class Report:
                 f"{fx(r_rate)} rate, {fx(r_p50)} p50" + (f", {errors} errors" if errors else ""),
                 ok and not errors,
             )
-        for prefix, label in forwarding[:2] + static + forwarding[2:]:
+        # At concurrency 1 Apache, like nginx, is judged by what it adds (reported; the target is nginx's).
+        api, ref = self.cell("api/c1/apache"), self.cell(f"api/c1/{REFERENCE}")
+        plus = added_ms(api["p50_ms"], ref["p50_ms"]) if api and ref else None
+        r_rate, r_p50, _ = self.ratios("api/c1", "apache")
+        self.check(
+            "apache api/status c1: added p50 (reported, no target)",
+            "not measured" if plus is None else f"{signed(plus)} ms ({fx(r_p50)} p50, {fx(r_rate)} rate)",
+            None if api and not api["errors"] else False,
+        )
+        for prefix, label in forwarding[1:2] + static + forwarding[2:]:
             if not self.cell(f"{prefix}/apache"):
                 self.check(f"apache {label}: ≥ 0.9× direct rate", "not measured", False)
                 continue

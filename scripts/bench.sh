@@ -19,8 +19,10 @@ host=jupyter.example.org
 # The first is the reference. direct: the "jupyter-tuned" server (role defaults);
 # direct-stock: "jupyter-stock" (no TCP_NODELAY), round trip only; nginx and Apache
 # reach the default stack's server ("jupyter": a unix socket, or TCP 8888 before
-# jupyter_socket), CHP reaches "jupyter-tuned" (molecule/bench).
-targets=(direct=8890 direct-stock=8889:rtt nginx=80 apache=8081 chp=8000)
+# jupyter_socket), CHP reaches "jupyter-tuned"; hub-chp and hub-nginx reach a
+# JupyterHub user's server through the same CHP and through nginx on :8083 (molecule/bench).
+targets=(direct=8890 direct-stock=8889:rtt nginx=80 apache=8081 chp=8000 hub-chp=8000:hub hub-nginx=8083:hub)
+hub_args=(--hub-base /jhub/ --hub-user benchhub)
 client_dir=/usr/local/lib/jupyter-edge-bench
 work=.build/bench
 results=bench/results.md
@@ -69,7 +71,7 @@ print(json.dumps({"first_seconds": round(t1 - t0, 1), "first_log": f"{work}/conv
                   "again_seconds": round(t2 - t1, 1), "again_log": f"{work}/converge-2.log"}))
 PY
 
-step "Adding the direct servers (:8890 tuned, :8889 stock), Apache (:8081) and configurable-http-proxy (:8000)"
+step "Adding the direct servers (:8890 tuned, :8889 stock), Apache (:8081), configurable-http-proxy (:8000), JupyterHub (/jhub/) and nginx (:8083) in front of it"
 logged "$work/side-effect.log" molecule side-effect -s "$scenario"
 
 # Jupyter (and the kernels it starts later) gets CPU 1 to itself; the proxies and
@@ -82,8 +84,9 @@ if [ "$(nproc)" -ge 2 ]; then
   # From the host: the container may not change other users' processes' affinity
   # (no CAP_SYS_NICE); user ids are the same on both sides.
   jupyter_uid=$(docker exec "$container" id -u jupyter)
+  # The hub too: the user's server and its kernels, started later, inherit its CPU.
   docker top "$container" -eo pid,uid,comm | awk -v uid="$jupyter_uid" '
-    NR > 1 && $2 == uid { print $1, 1; next }
+    NR > 1 && ($2 == uid || $3 == "jupyterhub") { print $1, 1; next }
     NR > 1 && $3 ~ /^(nginx|apache2|node)$/ { print $1, 0 }' |
     while read -r pid cpu; do taskset -a -p -c "$cpu" "$pid" >/dev/null; done
   pin=(taskset -c 0)
@@ -97,7 +100,7 @@ args=()
 for t in "${targets[@]}"; do args+=(--target "$t"); done
 # shellcheck disable=SC2086 # BENCH_CLIENT_ARGS is a list of options
 logged "$work/client.log" docker exec -e BENCH_PW="$JUPYTER_EDGE_BENCH_PASSWORD" "$container" \
-  "${pin[@]}" timeout 1400 python3 "$client_dir/client.py" --host "$host" --password-env BENCH_PW "${args[@]}" \
+  "${pin[@]}" timeout 1400 python3 "$client_dir/client.py" --host "$host" --password-env BENCH_PW "${args[@]}" "${hub_args[@]}" \
   ${BENCH_CLIENT_ARGS:-} --out /root/bench-load.json
 docker cp "$container:/root/bench-load.json" "$work/load.json" >/dev/null
 

@@ -96,3 +96,17 @@ def test_scale_verdict():
     assert report.scale_verdict([])["ok"] is None
     # a step left out by the scale deadline: not judged
     assert report.scale_verdict([step(1, 20), {"sessions": 100, "skipped": "scale deadline"}])["ok"] is None
+
+
+def test_cpu_busy_reads_proc_stat(tmp_path, monkeypatch):
+    stat = tmp_path / "stat"
+    samples = iter(["cpu 100 0 100 700 100 0 0 0\n", "cpu 150 0 150 750 150 0 0 0\n"])
+
+    def fake_sleep(_):
+        stat.write_text(next(samples))
+
+    stat.write_text("cpu 0 0 0 0 0 0 0 0\n")
+    fake_sleep(0)
+    monkeypatch.setattr(client.time, "sleep", fake_sleep)
+    # 200 jiffies passed: 100 busy (user + system), 100 idle + iowait.
+    assert client.cpu_busy(1, str(stat)) == 0.5
