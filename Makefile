@@ -94,6 +94,7 @@ lint: venv link
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/ansible-lint
+	@scripts/sanity.sh
 
 # The playbooks resolve by FQCN (jupyter_edge.deploy.site) from the installed
 # tarball; --syntax-check prints the path it resolved to.

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Does the hub's token open configurable-http-proxy's API? Prints no token, ever.
 
 Run as root on the hub's host by playbooks/doctor.yml (standard library only, like

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Browser-like verification client for a Jupyter server, direct or behind a reverse proxy.
 
 Standard library only: it is copied into Debian 12 test containers and run with the
@@ -301,10 +300,10 @@ class JupyterSession:
     def _parse_set_cookie(header: str) -> tuple[str, str, dict[str, str], bool]:
         """Name, value, attributes (lower-case keys) and whether the cookie is being deleted."""
         first, *parts = header.split(";")
-        name, _, value = first.strip().partition("=")
+        name, _eq, value = first.strip().partition("=")
         attrs, expired = {}, False
         for attr in parts:
-            key, _, val = attr.strip().partition("=")
+            key, _eq, val = attr.strip().partition("=")
             attrs[key.lower()] = val.strip()
             if key.lower() == "max-age":
                 expired = expired or val.strip().lstrip("-").isdigit() and int(val) <= 0
@@ -314,7 +313,7 @@ class JupyterSession:
         return name, value.strip().strip('"'), attrs, expired
 
     def _store_cookie(self, header: str, request_path: str = "/") -> None:
-        name, value, _, expired = self._parse_set_cookie(header)
+        name, value, _attrs, expired = self._parse_set_cookie(header)
         if expired:
             self.cookies.pop(name, None)
         else:
@@ -347,12 +346,12 @@ class JupyterSession:
                 if not chunk:
                     raise ProbeError(f"connection closed during websocket handshake: {data[:200]!r}")
                 data += chunk
-            head, _, rest = data.partition(b"\r\n\r\n")
+            head, _blank, rest = data.partition(b"\r\n\r\n")
             status_line, *header_lines = head.decode("latin-1").split("\r\n")
             status = int(status_line.split()[1])
             headers = {}
             for line in header_lines:
-                k, _, v = line.partition(":")
+                k, _colon, v = line.partition(":")
                 headers[k.strip().lower()] = v.strip()
             expected = base64.b64encode(hashlib.sha1((key + WS_GUID).encode(), usedforsecurity=False).digest())
             accept_ok = headers.get("sec-websocket-accept", "") == expected.decode()
@@ -499,7 +498,7 @@ class JupyterSession:
             times, failed = [], 0
             try:
                 self._run_code(ws, session_id, code)  # warm-up: the first execution sets the kernel up
-                for _ in range(rounds):
+                for _round in range(rounds):
                     start = time.monotonic()
                     seen = self._run_code(ws, session_id, code)
                     times.append((time.monotonic() - start) * 1000)
@@ -535,7 +534,7 @@ class JupyterSession:
 
     def _sessions(self, browser, count: int, interval: float, until: str | None, seconds: float) -> dict:
         """The sessions of check_sessions; browser(i) returns the logged-in session of session i."""
-        setup: list[dict[str, Any]] = [{} for _ in range(count)]
+        setup: list[dict[str, Any]] = [{} for _session in range(count)]
         stop = threading.Event()
         ready = threading.Barrier(count + 1, timeout=max(120.0, self.timeout * 4))
         # Every login before any kernel starts: jupyter_server answers GET api/status (the login
@@ -765,7 +764,7 @@ class JupyterSession:
                 raise ProbeError("login failed: cannot read the /lab page")
             path = self.lab_asset()
         fetches = []
-        for _ in range(times):
+        for _time in range(times):
             resp = self.request("GET", path, cookies=False)
             fetches.append(
                 {
@@ -930,7 +929,7 @@ class HubSession(JupyterSession):
         begin = time.monotonic()
         while not server.get("ready") and (start or server) and time.monotonic() - begin < self.timeout:
             time.sleep(0.5)
-            _, server = self._server_model()
+            _status, server = self._server_model()
         out |= {"ready": bool(server.get("ready")), "url": server.get("url")}
         return out | {"waited": round(time.monotonic() - begin, 3)}
 
@@ -981,7 +980,7 @@ class HubSession(JupyterSession):
             if not (ws.buf or pending or select.select([ws.sock], [], [], min(0.25, end - now))[0]):
                 continue
             try:
-                _, opcode, payload = ws._read_frame(now + self.timeout)
+                _fin, opcode, payload = ws._read_frame(now + self.timeout)
             except (TimeoutError, ConnectionError) as exc:
                 out["error"] = f"{type(exc).__name__}: {exc}"
                 break

@@ -30,7 +30,7 @@ description:
   - Input is validated before any request is sent.
 version_added: 0.1.0
 author:
-  - jupyter_edge.deploy contributors
+  - jupyter_edge.deploy maintainers (@jupyter-edge)
 extends_documentation_fragment:
   - jupyter_edge.deploy.cloudflare
 attributes:
@@ -192,7 +192,7 @@ EXAMPLES = r"""
 RETURN = r"""
 record:
   description:
-    - The record as Cloudflare holds it after the task (in check mode, as it would be; its RV(record.id)
+    - The record as Cloudflare holds it after the task (in check mode, as it would be; its C(id)
       is null if it would be created).
   returned: state is present
   type: dict

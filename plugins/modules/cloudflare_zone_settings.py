@@ -20,7 +20,7 @@ description:
     editable on its plan) before anything is written.
 version_added: 0.1.0
 author:
-  - jupyter_edge.deploy contributors
+  - jupyter_edge.deploy maintainers (@jupyter-edge)
 extends_documentation_fragment:
   - jupyter_edge.deploy.cloudflare
 attributes:

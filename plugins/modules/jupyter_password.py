@@ -9,7 +9,7 @@ DOCUMENTATION = r"""
 ---
 module: jupyter_password
 short_description: Set the login password of a Jupyter server in its JSON config file
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Stores the hash of a password in a Jupyter JSON config file, as C(jupyter server password) does.
   - The hash has the format of C(jupyter_server.auth.passwd()), so jupyter_server and classic notebook accept it.
@@ -17,7 +17,7 @@ description:
     nothing changes, so repeated runs are idempotent even though argon2 salts are random.
   - Other keys in the file are kept as they are. The file is written atomically, as JSON with sorted keys.
 author:
-  - jupyter_edge.deploy contributors
+  - jupyter_edge.deploy maintainers (@jupyter-edge)
 requirements:
   - argon2-cffi on the managed node when O(algorithm=argon2). It comes with jupyter_server, so running the module
     with the Python interpreter of the Jupyter environment is enough (see the examples).
@@ -82,8 +82,10 @@ attributes:
   platform:
     platforms: posix
   safe_file_operations:
+    description: The file is replaced atomically by Ansible's own file functions, with the attributes asked for.
     support: full
   vault:
+    description: Reading a vaulted file is not supported (the file is Jupyter's own configuration).
     support: none
 notes:
   - Run the module with the interpreter of the Python environment Jupyter is installed in, by setting
