@@ -11,7 +11,7 @@ root=$(mktemp -d /var/tmp/jupyter-edge-sanity.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 dest=$root/ansible_collections/jupyter_edge/deploy
 mkdir -p "$dest"
-git ls-files -z | xargs -0 cp --parents -t "$dest"
+git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$dest"
 # Its pip bootstrap script comes from a host that cannot be reached here (see the script).
 bootstrap=$(python3 -c 'import os; print(os.path.expanduser("~/.ansible/test/cache"))')
 mkdir -p "$bootstrap"

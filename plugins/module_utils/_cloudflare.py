@@ -22,7 +22,7 @@ import time
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible.module_utils.urls import Request, make_context
 
 DEFAULT_API_URL = "https://api.cloudflare.com/client/v4"
@@ -295,11 +295,18 @@ def _parse(text):
     return data if isinstance(data, dict) else None
 
 
-def argument_spec(**options):
-    """The module's own options plus the shared authentication and connection options."""
+def cloudflare_module(argument_spec, required_one_of=(), required_together=(), **kwargs):
+    """The AnsibleModule of a Cloudflare module: its own options and rules, plus the shared
+    authentication and connection options and their rules (one of the two credentials; the
+    global key only with its account's email). Other AnsibleModule arguments pass through."""
     spec = {name: dict(value) for name, value in AUTH_ARGUMENT_SPEC.items()}
-    spec.update(options)
-    return spec
+    spec.update(argument_spec)
+    return AnsibleModule(
+        argument_spec=spec,
+        required_one_of=AUTH_REQUIRED_ONE_OF + list(required_one_of),
+        required_together=AUTH_REQUIRED_TOGETHER + list(required_together),
+        **kwargs,
+    )
 
 
 def run_module(module, work):

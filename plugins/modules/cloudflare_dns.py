@@ -33,16 +33,18 @@ author:
   - jupyter_edge.deploy maintainers (@jupyter-edge)
 extends_documentation_fragment:
   - jupyter_edge.deploy.cloudflare
+  - jupyter_edge.deploy._attributes
+  - jupyter_edge.deploy._attributes.actiongroup_cloudflare
 attributes:
   check_mode:
     support: full
-    description: Sends only the read requests and returns the record as it would be.
+    details: Sends only the read requests and returns the record as it would be.
   diff_mode:
     support: full
-    description: Shows the records of that name and type before and after.
+    details: Shows the records of that name and type before and after.
   idempotent:
     support: full
-    description: See the description for the cases covered.
+    details: See the description for the cases covered.
 options:
   zone:
     description:
@@ -226,11 +228,8 @@ api_requests:
 import ipaddress
 import re
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.jupyter_edge.deploy.plugins.module_utils._cloudflare import (
-    AUTH_REQUIRED_ONE_OF,
-    AUTH_REQUIRED_TOGETHER,
-    argument_spec,
+    cloudflare_module,
     run_module,
     zone_path,
 )
@@ -501,8 +500,8 @@ def ensure(module, client, name):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(
+    module = cloudflare_module(
+        dict(
             zone=dict(type="str", required=True, aliases=["domain"]),
             record=dict(type="str", default="@", aliases=["name"]),
             type=dict(
@@ -528,8 +527,6 @@ def main():
             ("type", "SRV", ["port", "service", "proto"]),
             ("type", "CAA", ["tag"]),
         ],
-        required_one_of=AUTH_REQUIRED_ONE_OF,
-        required_together=AUTH_REQUIRED_TOGETHER,
         supports_check_mode=True,
     )
     params = module.params

@@ -23,16 +23,18 @@ author:
   - jupyter_edge.deploy maintainers (@jupyter-edge)
 extends_documentation_fragment:
   - jupyter_edge.deploy.cloudflare
+  - jupyter_edge.deploy._attributes
+  - jupyter_edge.deploy._attributes.actiongroup_cloudflare
 attributes:
   check_mode:
     support: full
-    description: Sends only the read requests and reports what would change.
+    details: Sends only the read requests and reports what would change.
   diff_mode:
     support: full
-    description: Shows the values of the settings named in O(settings) before and after.
+    details: Shows the values of the settings named in O(settings) before and after.
   idempotent:
     support: full
-    description: A second run with the same settings sends no write.
+    details: A second run with the same settings sends no write.
 options:
   zone:
     description:
@@ -99,12 +101,9 @@ api_requests:
   sample: 2
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.jupyter_edge.deploy.plugins.module_utils._cloudflare import (
-    AUTH_REQUIRED_ONE_OF,
-    AUTH_REQUIRED_TOGETHER,
     CloudflareError,
-    argument_spec,
+    cloudflare_module,
     run_module,
     zone_path,
 )
@@ -177,13 +176,11 @@ def apply_settings(module, client, wanted):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=argument_spec(
+    module = cloudflare_module(
+        dict(
             zone=dict(type="str", required=True, aliases=["domain"]),
             settings=dict(type="dict", required=True),
         ),
-        required_one_of=AUTH_REQUIRED_ONE_OF,
-        required_together=AUTH_REQUIRED_TOGETHER,
         supports_check_mode=True,
     )
     if not module.params["settings"]:
