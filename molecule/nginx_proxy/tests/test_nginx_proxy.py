@@ -138,7 +138,7 @@ def test_change_reloads_without_restart(host, settings):
     try:
         run = converge_host(host, changed, tags="nginx_proxy")
         assert run.returncode == 0, run_output(run)[-3000:]
-        assert "RUNNING HANDLER [jupyter_edge.deploy.nginx_proxy : Reload nginx]" in run.stdout
+        assert "RUNNING HANDLER [jupyter_edge.deploy.nginx_proxy : Reload nginx gracefully]" in run.stdout
         assert nginx_pid(host) == pid, "nginx was restarted, not reloaded"
         site = host.file(SITE).content_string
         assert "ip_hash;" in site and "server localhost:8888;" in site
