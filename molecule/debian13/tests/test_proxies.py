@@ -18,7 +18,6 @@ from e2e.proxy_suite import (  # noqa: F401 (fixtures and tests, collected from 
     ProxyUnderTest,
     e2e_settings,
     e2e_probe,
-    browsers,
     test_proxy_service_running_and_enabled,
     test_unauthenticated_api_is_refused_through_proxy,
     test_login_through_proxy,
