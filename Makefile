@@ -12,7 +12,7 @@ STAGE      := $(CURDIR)/scripts/stage.sh
 # converge inventory/examples/* as written. conda runs only when an installer and
 # a channel are reachable (see molecule/jupyter_conda).
 # Longest first: `make molecule` runs MOLECULE_JOBS of them at a time (below).
-SCENARIOS ?= apache_proxy nginx_proxy example_hub_apache jupyterhub split example_cloudflare_https \
+SCENARIOS ?= debian13 apache_proxy nginx_proxy example_hub_apache jupyterhub split example_cloudflare_https \
              example_notebook_nginx jupyter_systemd jupyter_cron cloudflare_dns
 # Two scenarios at a time where there are 2 CPUs or more (MOLECULE_JOBS=1: one after another):
 # most of a scenario's time is waiting (package installs, kernel and service starts, playbook
@@ -48,8 +48,10 @@ venv: $(BIN)/.installed
 docker:
 	@scripts/ensure-docker.sh
 
+# One base image per distribution CI converges (each reused when already built).
 image: docker
-	@scripts/build-base-image.sh
+	@scripts/build-base-image.sh bookworm
+	@scripts/build-base-image.sh trixie
 
 # Debian's chromium, driven by the pinned playwright (requirements.txt); checked by a start.
 browser: venv
@@ -125,7 +127,7 @@ conda: venv image collection
 
 test: export STAGE_LOG := $(BUILD)/stages.txt
 test:
-	@mkdir -p $(BUILD) && : >$(STAGE_LOG) && rm -f $(BUILD)/browser/times.txt $(BUILD)/reliability.txt
+	@mkdir -p $(BUILD) && : >$(STAGE_LOG) && rm -f $(BUILD)/browser/times.txt $(BUILD)/reliability.txt $(BUILD)/platforms.txt
 	@$(STAGE) venv $(MAKE) --no-print-directory venv
 	@$(STAGE) lint $(MAKE) --no-print-directory lint
 	@$(STAGE) collection $(MAKE) --no-print-directory collection
@@ -139,6 +141,8 @@ test:
 	  awk '{ t += $$NF } END { printf "%-40s %6.1fs\n", "total", t }' $(BUILD)/browser/times.txt; fi
 	@if [ -f $(BUILD)/reliability.txt ]; then \
 	  echo; echo "Sessions kept executing through proxy reloads and re-converges:"; cat $(BUILD)/reliability.txt; fi
+	@if [ -f $(BUILD)/platforms.txt ]; then \
+	  echo; echo "Versions measured in the Debian 13 containers:"; cat $(BUILD)/platforms.txt; fi
 
 # A benchmark, not a test: prints a table and writes bench/results.md.
 bench: venv image collection

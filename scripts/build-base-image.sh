@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
-# Build the test base image (Debian 12 with python3 and systemd as PID 1) from
+# Build a test base image (Debian with python3 and systemd as PID 1) from
 # Debian's package archive: no container registry is reachable from here.
-# The image is reused when a build with the same recipe exists.
+#   scripts/build-base-image.sh [bookworm|trixie]    (or DEBIAN_RELEASE=trixie; default bookworm)
+# makes jupyter-edge/debian12-systemd or jupyter-edge/debian13-systemd.
+# The image is reused when a build with the same recipe and release exists.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
+release=${1:-${DEBIAN_RELEASE:-bookworm}}
+case $release in
+  bookworm) version=12 ;;
+  trixie) version=13 ;;
+  *) echo "[base-image] unknown release '$release': bookworm or trixie" >&2; exit 2 ;;
+esac
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 security_mirror=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
-name=${BASE_IMAGE_NAME:-jupyter-edge/debian12-systemd}
+name=${BASE_IMAGE_NAME:-jupyter-edge/debian$version-systemd}
 # Extra CA certificates of this host (a TLS-intercepting egress) go into the image.
 ca_dir=/usr/local/share/ca-certificates
 
 log() { printf '[base-image] %s\n' "$*" >&2; }
 
 # The tag changes when the recipe or the host's extra CAs change.
-tag=$( (cat "$0"; cat "$ca_dir"/*.crt 2>/dev/null || true) | sha256sum | cut -c1-12)
+tag=$( (cat "$0"; echo "$release"; cat "$ca_dir"/*.crt 2>/dev/null || true) | sha256sum | cut -c1-12)
 if docker image inspect "$name:$tag" >/dev/null 2>&1; then
   docker tag "$name:$tag" "$name:latest"
   log "reusing $name:$tag"
@@ -28,15 +35,15 @@ command -v debootstrap >/dev/null || {
 
 root=$(mktemp -d /var/tmp/jupyter-edge-rootfs.XXXXXX)
 trap 'rm -rf "$root"' EXIT
-log "debootstrap bookworm into $root (about a minute)"
+log "debootstrap $release into $root (a minute or a few)"
 debootstrap --variant=minbase \
   --include=python3,python3-apt,systemd,systemd-sysv,dbus,ca-certificates,procps,iproute2,cron,sudo \
-  bookworm "$root" "$mirror" >/dev/null
+  "$release" "$root" "$mirror" >/dev/null
 
 cat >"$root/etc/apt/sources.list" <<SOURCES
-deb $mirror bookworm main
-deb $mirror bookworm-updates main
-deb $security_mirror bookworm-security main
+deb $mirror $release main
+deb $mirror $release-updates main
+deb $security_mirror $release-security main
 SOURCES
 
 if compgen -G "$ca_dir/*.crt" >/dev/null; then

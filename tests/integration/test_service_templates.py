@@ -32,9 +32,8 @@ VARS = {
 }
 
 
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    out = tmp_path_factory.mktemp("rendered")
+def render(out: Path, variables: dict, templates: list[str]) -> dict[str, str]:
+    """The service role's templates rendered by Ansible with these variables, by file name."""
     playbook = out / "render.yml"
     playbook.write_text(
         textwrap.dedent(
@@ -47,7 +46,7 @@ def rendered(tmp_path_factory):
                     src: "{TEMPLATES}/{{{{ item }}}}.j2"
                     dest: "{out}/{{{{ item }}}}"
                     mode: "0644"
-                  loop: [upstart.conf, launcher.sh, service.unit, ctl.sh]
+                  loop: {json.dumps(templates)}
             """
         )
     )
@@ -58,7 +57,7 @@ def rendered(tmp_path_factory):
             "localhost,",
             str(playbook),
             "-e",
-            json.dumps(VARS),
+            json.dumps(variables),
         ],
         capture_output=True,
         text=True,
@@ -66,6 +65,11 @@ def rendered(tmp_path_factory):
     )
     assert run.returncode == 0, run.stdout + run.stderr
     return {p.name: p.read_text() for p in out.iterdir() if p.suffix != ".yml"}
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    return render(tmp_path_factory.mktemp("rendered"), VARS, ["upstart.conf", "launcher.sh", "service.unit", "ctl.sh"])
 
 
 def stanzas(text):
@@ -122,3 +126,13 @@ def test_systemd_unit_is_hardened_and_restarts(rendered):
         "WantedBy=multi-user.target",
     ):
         assert line in unit
+
+
+def test_a_root_unit_runs_as_root_without_user(tmp_path):
+    """The hub's unit: root by systemd's default. With User=root and the sandboxing, systemd 257
+    (Debian 13) starts the process without CAP_SETUID, and the hub cannot start users' servers."""
+    unit = stanzas(
+        render(tmp_path, {**VARS, "service_user": "root", "service_group": "root"}, ["service.unit"])["service.unit"]
+    )
+    assert not [line for line in unit if line.startswith(("User=", "Group="))], unit
+    assert "NoNewPrivileges=true" in unit

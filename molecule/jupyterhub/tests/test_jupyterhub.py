@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from e2e.verify import (
     CHP_TOKEN_FILE,
     PROBE_DST,
@@ -29,6 +30,7 @@ from e2e.verify import (
 
 CHP = "configurable-http-proxy"
 HUB = "jupyterhub"
+ROLES = Path(__file__).resolve().parents[3] / "roles"
 HUB_API = "http://127.0.0.1:8081/jupyter/hub/api"
 HUB_UP = f"python3 -c 'import urllib.request as r; r.urlopen(\"{HUB_API}\", timeout=5)'"
 JAR = "/root/.jupyter-edge-hub-alice.json"  # alice's browser: cookies kept between probe runs
@@ -84,11 +86,18 @@ def test_services_supervised_and_enabled(host):
     assert "KillMode=process" in hub  # the users' servers outlive a hub restart
 
 
+def pinned_chp_release(host) -> str:
+    """The configurable-http-proxy release the chp_service role pins for the host's Debian release."""
+    major = host.system_info.release.split(".")[0]
+    values = ROLES / "chp_service" / "vars" / f"Debian-{major}.yml"
+    return yaml.safe_load(values.read_text())["__chp_service_release"]
+
+
 def test_chp_is_pinned_and_unprivileged(host, settings):
     pid = main_pid(host, CHP)
     assert host.check_output(f"ps -o user= -p {pid}").strip() == "chp"
     main = "/opt/configurable-http-proxy/lib/node_modules/configurable-http-proxy/bin/configurable-http-proxy"
-    assert host.check_output(f"/usr/bin/node {main} --version").strip() == "5.1.0"
+    assert host.check_output(f"/usr/bin/node {main} --version").strip() == pinned_chp_release(host)
     assert host.user("chp").shell == "/usr/sbin/nologin"
 
 
