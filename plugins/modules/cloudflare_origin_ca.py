@@ -74,8 +74,8 @@ options:
     required: true
   certificate_path:
     description:
-      - Path on the host of the PEM certificate Cloudflare issued (the certificate alone: Cloudflare's edge
-        knows the Origin CA root, so no chain is needed).
+      - Path on the host of the PEM certificate Cloudflare issued (the certificate alone, as Cloudflare's edge
+        knows the Origin CA root and needs no chain).
       - Give it to the web server, for example as C(nginx_proxy_tls_cert) or C(apache_proxy_tls_cert).
     type: path
     required: true
