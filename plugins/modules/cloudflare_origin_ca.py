@@ -30,7 +30,7 @@ description:
     O(state=absent) sends 3 (lookup, list, C(DELETE /certificates/{id})) when there is a certificate to
     revoke. The number is returned as RV(api_requests)."
   - Input is validated before any request is sent.
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - jupyter_edge.deploy maintainers (@jupyter-edge)
 extends_documentation_fragment:
