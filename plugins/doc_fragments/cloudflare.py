@@ -15,8 +15,9 @@ options:
       - "Cloudflare API token, sent as C(Authorization: Bearer)."
       - Used when set, even if O(account_api_key) is set too.
       - If not set, the E(CLOUDFLARE_TOKEN) environment variable is used.
-      - The token needs the permission Zone Read, and DNS Write for records or
-        Zone Settings Write for zone settings (Read is enough in check mode).
+      - The token needs the permission Zone Read, and DNS Write for records,
+        Zone Settings Write for zone settings or SSL and Certificates Edit for Origin CA
+        certificates (Read is enough in check mode).
     type: str
   account_email:
     description:

@@ -80,6 +80,10 @@ def _permission_hint(path, method):
         return "an API token needs the permissions Zone Read and Zone Settings {}".format(
             "Read" if method == "GET" else "Write"
         )
+    if path.startswith("/certificates"):
+        return "an API token needs the permissions Zone Read and SSL and Certificates {}".format(
+            "Read" if method == "GET" else "Edit"
+        )
     if "/dns_records" in path:
         return "an API token needs the permissions Zone Read and DNS {}".format("Read" if method == "GET" else "Write")
     return "an API token needs the permission Zone Read"

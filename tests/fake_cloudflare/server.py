@@ -21,6 +21,21 @@ headers and the error codes clients see from Cloudflare:
     1007   invalid value for zone setting (HTTP 400)
     971    rate limited: please wait and consider throttling (HTTP 429, Retry-After)
 
+Origin CA (/certificates; the codes are approximations, Cloudflare does not document them):
+
+    1010   a hostname is not in a zone of the account (HTTP 400)
+    1011   hostnames missing, empty or malformed, or a wildcard Cloudflare refuses (HTTP 400)
+    1012   request_type is not origin-rsa, origin-ecc or keyless-certificate (HTTP 400)
+    1013   requested_validity is not 7, 30, 90, 365, 730, 1095 or 5475 (HTTP 400)
+    1014   the CSR cannot be parsed, its signature is wrong or its key does not fit request_type (HTTP 400)
+    1015   zone_id missing from the list call (HTTP 400)
+    1016   certificate not found, or already revoked when revoking (HTTP 404)
+
+Origin CA certificates are signed by roots the fake makes on first use (origin_ca.py;
+origin_ca_root_pem() gives them to tests); their id is the certificate's serial number in
+decimal, a revoked certificate leaves the zone's list, and keyless-certificate is accepted
+and signed like origin-ecc.
+
 Where Cloudflare's documentation is vague the fake picks one behaviour and says so:
 a per_page above the endpoint maximum is clamped (per_page_max), a proxied record is
 stored with TTL 1 whatever was sent, the codes of TTL/priority validation errors inside
@@ -46,11 +61,17 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from .origin_ca import CsrError, OriginCA
+
 API_PREFIX = "/client/v4"
 TEST_TOKEN = "test-token"  # noqa: S105 (a fake credential, accepted only by this fake)
 PROXIABLE_TYPES = {"A", "AAAA", "CNAME"}
 RECORD_TYPES = {"A", "AAAA", "CNAME", "TXT", "MX", "NS", "SRV", "CAA", "PTR"}
-ALL_PERMISSIONS = frozenset({"zone:read", "dns:read", "dns:edit", "settings:read", "settings:edit"})
+ALL_PERMISSIONS = frozenset(
+    {"zone:read", "dns:read", "dns:edit", "settings:read", "settings:edit", "ssl:read", "ssl:edit"}
+)
+ORIGIN_CA_REQUEST_TYPES = ("origin-rsa", "origin-ecc", "keyless-certificate")
+ORIGIN_CA_VALIDITY_DAYS = (7, 30, 90, 365, 730, 1095, 5475)
 HOSTNAME_RE = re.compile(r"^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
 
 # Values Cloudflare gives a new zone (free plan), restricted to the settings that matter here
@@ -120,6 +141,7 @@ class FakeCloudflare:
         self.default_email = email
         self.default_api_key = api_key or "0123456789abcdef0123456789abcdef01234"
         self.per_page_max_override = per_page_max
+        self.origin_ca = OriginCA()  # kept across reset(): making an RSA root costs time
         self.reset()
 
     # -- lifecycle -------------------------------------------------------
@@ -158,13 +180,14 @@ class FakeCloudflare:
             self.zones = {}  # id -> zone
             self.records = {}  # zone id -> {record id -> record}
             self.settings = {}  # zone id -> {setting id -> setting}
+            self.certificates = {}  # Origin CA certificate id -> certificate (revoked ones too)
             self.tokens = {}
             self.global_keys = {}
             self.requests = []
             self.failures = []
             self.rate_limit = None  # (max requests, window seconds, retry_after)
             self._window = []
-            self.per_page_max = {"zones": 50, "dns_records": 5000}
+            self.per_page_max = {"zones": 50, "dns_records": 5000, "certificates": 50}
             if self.per_page_max_override:
                 self.set_per_page_max(self.per_page_max_override)
             self._seq = itertools.count()
@@ -182,7 +205,7 @@ class FakeCloudflare:
     def set_per_page_max(self, value):
         """Largest per_page the list endpoints accept (larger values are clamped)."""
         with self.lock:
-            self.per_page_max = {"zones": int(value), "dns_records": int(value)}
+            self.per_page_max = {"zones": int(value), "dns_records": int(value), "certificates": int(value)}
 
     def add_zone(self, name, settings=None, zone_id=None, locked=()):
         """Create a zone; `locked` names settings that are not editable on its (pretend) plan."""
@@ -238,6 +261,24 @@ class FakeCloudflare:
         with self.lock:
             zone_id = zone if zone in self.zones else self.zone_id(zone)
             return {key: s["value"] for key, s in self.settings[zone_id].items()}
+
+    def origin_ca_root_pem(self, request_type="origin-ecc"):
+        """PEM of the fake root that signs `request_type` certificates, to verify a chain against."""
+        return self.origin_ca.root_pem("origin-rsa" if request_type == "origin-rsa" else "origin-ecc")
+
+    def list_certificates(self, zone=None, revoked=False):
+        """Origin CA certificates (of a zone name or id), oldest first; revoked ones only if asked."""
+        with self.lock:
+            zone_name = None
+            if zone is not None:
+                zone_name = self.zones[zone]["name"] if zone in self.zones else zone.lower().rstrip(".")
+            found = sorted(self.certificates.values(), key=lambda c: c["_seq"])
+            return [
+                self._public(c)
+                for c in found
+                if (revoked or not c["_revoked_at"])
+                and (zone_name is None or any(self._in_zone(h, zone_name) for h in c["hostnames"]))
+            ]
 
     def fail_next(
         self, status=429, count=1, retry_after=1, method=None, path=None, body="json", code=None, message=None
@@ -422,6 +463,9 @@ class FakeCloudflare:
             if rest[:1] == ["settings"]:
                 self._require(permissions, "settings:read" if method == "GET" else "settings:edit")
                 return self._settings(method, zone, rest[1:], body)
+        if segments[:1] == ["certificates"] and len(segments) <= 2:
+            self._require(permissions, "ssl:read" if method == "GET" else "ssl:edit")
+            return self._certificates(method, segments[1:], query, body)
         raise ApiError(405 if segments[:1] == ["zones"] else 404, 7000, "No route for that URI")
 
     # -- zones -------------------------------------------------------------
@@ -649,11 +693,98 @@ class FakeCloudflare:
         settings[key].update(value=value, modified_on=_now())
         return dict(settings[key])
 
+    # -- Origin CA certificates -------------------------------------------------
+    @staticmethod
+    def _in_zone(hostname, zone_name):
+        name = hostname[2:] if hostname.startswith("*.") else hostname
+        return name == zone_name or name.endswith("." + zone_name)
+
+    def _certificates(self, method, rest, query, body):
+        with self.lock:
+            if rest == [] and method == "GET":
+                zone_id = query.get("zone_id")
+                if not zone_id:
+                    raise ApiError(400, 1015, "zone_id is required to list Origin CA certificates")
+                if zone_id not in self.zones:
+                    raise ApiError(
+                        404, 7003, "Could not route to /certificates, perhaps your object identifier is invalid?"
+                    )
+                return self._paginate(self.list_certificates(zone_id), query, "certificates", 20)
+            if rest == [] and method == "POST":
+                return self._create_certificate(body if isinstance(body, dict) else {}), None
+            if len(rest) == 1 and method in ("GET", "DELETE"):
+                cert = self.certificates.get(rest[0])
+                if cert is None or (method == "DELETE" and cert["_revoked_at"]):
+                    raise ApiError(404, 1016, "The requested certificate could not be found")
+                if method == "GET":
+                    return self._public(cert), None
+                cert["_revoked_at"] = _now()
+                return {"id": cert["id"], "revoked_at": cert["_revoked_at"]}, None
+        raise ApiError(405, 10405, f"Method {method} not allowed here")
+
+    def _create_certificate(self, body):
+        request_type = body.get("request_type")
+        if request_type not in ORIGIN_CA_REQUEST_TYPES:
+            raise ApiError(
+                400,
+                1012,
+                "request_type must be one of {}, not {!r}".format(", ".join(ORIGIN_CA_REQUEST_TYPES), request_type),
+            )
+        validity = body.get("requested_validity", 5475)
+        if isinstance(validity, bool) or validity not in ORIGIN_CA_VALIDITY_DAYS:
+            raise ApiError(
+                400,
+                1013,
+                "requested_validity must be one of {} days, not {!r}".format(
+                    ", ".join(map(str, ORIGIN_CA_VALIDITY_DAYS)), validity
+                ),
+            )
+        hostnames = body.get("hostnames")
+        if not isinstance(hostnames, list) or not hostnames or not all(isinstance(h, str) for h in hostnames):
+            raise ApiError(400, 1011, "hostnames must be a non-empty list of host names")
+        hostnames = [h.strip().lower().rstrip(".") for h in hostnames]
+        zone_names = {z["name"] for z in self.zones.values()}
+        for hostname in hostnames:
+            bare = hostname[2:] if hostname.startswith("*.") else hostname
+            if "*" in bare or not HOSTNAME_RE.match(bare) or "." not in bare:
+                raise ApiError(400, 1011, f"Invalid hostname {hostname!r}: wildcards only as a single leading '*.'")
+            if not any(self._in_zone(hostname, zone) for zone in zone_names):
+                raise ApiError(
+                    400,
+                    1010,
+                    f"Failed to validate requested hostname {hostname}: This zone is either not part of your "
+                    "account, or you do not have access to it.",
+                )
+        csr = body.get("csr")
+        if not isinstance(csr, str) or not csr.strip():
+            raise ApiError(400, 1014, "csr is required")
+        try:
+            public_key = self.origin_ca.parse_csr(
+                csr, "origin-ecc" if request_type == "keyless-certificate" else request_type
+            )
+        except CsrError as exc:
+            raise ApiError(400, 1014, f"Invalid CSR: {exc}") from exc
+        signer = "origin-rsa" if request_type == "origin-rsa" else "origin-ecc"
+        serial, pem, expires = self.origin_ca.sign(public_key, hostnames, signer, validity)
+        cert = {
+            "id": str(serial),
+            "certificate": pem,
+            "hostnames": hostnames,
+            "expires_on": expires.strftime("%Y-%m-%d %H:%M:%S +0000 UTC"),
+            "request_type": request_type,
+            "requested_validity": validity,
+            "csr": csr,
+            "_revoked_at": None,
+            "_seq": next(self._seq),
+        }
+        self.certificates[cert["id"]] = cert
+        return self._public(cert)
+
 
 class ControlMixin:
     """Control endpoints, for processes that cannot use the Python API (molecule, shells).
 
-    GET  /__fake__/state                      zones, records, settings and the request log
+    GET  /__fake__/state                      zones, records, settings, certificates and the request log
     POST /__fake__/reset                      forget everything (the default token stays)
     POST /__fake__/zones      {name, settings?, id?}
     POST /__fake__/records    {zone, name, type, content, ...}
@@ -675,6 +806,7 @@ class ControlMixin:
                     "zones": zones,
                     "records": {name: fake.list_records(zone_id) for name, zone_id in zones.items()},
                     "settings": {name: fake.zone_settings(zone_id) for name, zone_id in zones.items()},
+                    "certificates": fake.list_certificates(revoked=True),
                     "requests": list(fake.requests),
                 }
         if method != "POST":

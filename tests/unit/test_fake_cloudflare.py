@@ -267,3 +267,98 @@ def test_runs_as_a_module(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# -- Origin CA ------------------------------------------------------------------
+
+
+def make_csr(hostnames=("jupyter.example.com",), key_type="ecc"):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    key = ec.generate_private_key(ec.SECP256R1()) if key_type == "ecc" else rsa.generate_private_key(65537, 2048)
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([]))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(h) for h in hostnames]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return key, csr.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def origin_request(csr_pem, **fields):
+    return dict({"csr": csr_pem, "hostnames": ["jupyter.example.com"], "request_type": "origin-ecc"}, **fields)
+
+
+@pytest.mark.parametrize(("key_type", "request_type"), [("ecc", "origin-ecc"), ("rsa", "origin-rsa")])
+def test_origin_ca_issues_a_certificate_signed_by_its_root(fake, key_type, request_type):
+    from cryptography import x509
+
+    key, csr = make_csr(key_type=key_type)
+    hostnames = ["jupyter.example.com", "*.example.com"]
+    status, _, body = call(
+        fake, "POST", "/certificates", origin_request(csr, hostnames=hostnames, request_type=request_type)
+    )
+    assert status == 200, body
+    result = body["result"]
+    assert set(result) == {"id", "certificate", "hostnames", "expires_on", "request_type", "requested_validity", "csr"}
+    assert result["requested_validity"] == 5475 and result["request_type"] == request_type
+    assert result["hostnames"] == hostnames and result["csr"] == csr
+    cert = x509.load_pem_x509_certificate(result["certificate"].encode())
+    root = x509.load_pem_x509_certificate(fake.origin_ca_root_pem(request_type).encode())
+    cert.verify_directly_issued_by(root)  # raises if the chain is wrong
+    assert cert.public_key().public_numbers() == key.public_key().public_numbers()
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert san.get_values_for_type(x509.DNSName) == hostnames
+    assert result["id"] == str(cert.serial_number)
+    assert result["expires_on"].endswith(" +0000 UTC")
+
+
+def test_origin_ca_list_get_revoke(fake):
+    other = fake.add_zone("example.org")
+    _, csr = make_csr()
+    created = call(fake, "POST", "/certificates", origin_request(csr, requested_validity=7))[2]["result"]
+    _, csr2 = make_csr(["example.org"])
+    call(fake, "POST", "/certificates", origin_request(csr2, hostnames=["example.org"]))
+    status, _, body = call(fake, "GET", f"/certificates?zone_id={fake.zone}")
+    assert status == 200 and [c["id"] for c in body["result"]] == [created["id"]]
+    assert body["result_info"]["total_count"] == 1
+    assert len(call(fake, "GET", f"/certificates?zone_id={other}")[2]["result"]) == 1
+    assert call(fake, "GET", "/certificates")[2]["errors"][0]["code"] == 1015
+    assert call(fake, "GET", f"/certificates/{created['id']}")[2]["result"]["certificate"] == created["certificate"]
+    status, _, body = call(fake, "DELETE", f"/certificates/{created['id']}")
+    assert status == 200 and body["result"]["id"] == created["id"] and body["result"]["revoked_at"]
+    assert call(fake, "GET", f"/certificates?zone_id={fake.zone}")[2]["result"] == []
+    assert fake.list_certificates("example.com") == [] and len(fake.list_certificates("example.com", revoked=True)) == 1
+    status, _, body = call(fake, "DELETE", f"/certificates/{created['id']}")
+    assert (status, body["errors"][0]["code"]) == (404, 1016)
+
+
+@pytest.mark.parametrize(
+    ("fields", "code"),
+    [
+        ({"request_type": "origin-dsa"}, 1012),
+        ({"requested_validity": 45}, 1013),
+        ({"requested_validity": True}, 1013),
+        ({"hostnames": []}, 1011),
+        ({"hostnames": ["foo.*.example.com"]}, 1011),
+        ({"hostnames": ["jupyter.example.net"]}, 1010),
+        ({"csr": "not a CSR"}, 1014),
+        ({"request_type": "origin-rsa"}, 1014),  # an ECDSA key in the CSR
+    ],
+)
+def test_origin_ca_rejects_bad_requests(fake, fields, code):
+    _, csr = make_csr()
+    status, _, body = call(fake, "POST", "/certificates", origin_request(csr, **fields))
+    assert status == 400 and body["success"] is False
+    assert body["errors"][0]["code"] == code, body
+    assert fake.list_certificates(revoked=True) == []
+
+
+def test_origin_ca_needs_the_ssl_permission(fake):
+    fake.add_token("dns-only", permissions={"zone:read", "dns:read", "dns:edit"})
+    _, csr = make_csr()
+    headers = {"Authorization": "Bearer dns-only"}
+    status, _, body = call(fake, "POST", "/certificates", origin_request(csr), headers)
+    assert (status, body["errors"][0]["code"]) == (403, 10000)
