@@ -11,14 +11,22 @@ from .server import FakeCloudflare
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m fake_cloudflare", description=__doc__)
-    parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--port", type=int, default=0, help="TCP port (0: any free port)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--token", default="test-token", help="API token the fake accepts")
     parser.add_argument("--zone", action="append", default=[], help="zone to create at start (repeatable)")
     parser.add_argument("--per-page-max", type=int, default=None, help="largest per_page of list calls")
+    parser.add_argument(
+        "--publish-txt",
+        metavar="URL",
+        help="test hook: mirror the zones' TXT records to pebble-challtestsrv's management API at URL",
+    )
     parser.add_argument("--state-file", help="write port, pid, url and token as JSON here once listening")
     args = parser.parse_args(argv)
 
-    fake = FakeCloudflare(port=args.port, token=args.token, per_page_max=args.per_page_max)
+    fake = FakeCloudflare(
+        port=args.port, token=args.token, per_page_max=args.per_page_max, host=args.host, publish_txt=args.publish_txt
+    )
     for zone in args.zone:
         fake.add_zone(zone)
     fake.start()

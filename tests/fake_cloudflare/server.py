@@ -1,4 +1,4 @@
-"""A fake Cloudflare API v4 for tests: loopback only, in-memory, standard library only.
+"""A fake Cloudflare API v4 for tests: in-memory, standard library only, loopback by default.
 
 It answers the part of the API the jupyter_edge.deploy Cloudflare modules use, with the
 real envelope (success, errors, messages, result, result_info), the real authentication
@@ -41,6 +41,12 @@ a per_page above the endpoint maximum is clamped (per_page_max), a proxied recor
 stored with TTL 1 whatever was sent, the codes of TTL/priority validation errors inside
 1004's error_chain are approximations, and so are 1006/1007/1008 for zone settings.
 
+Two test-only hooks, off by default: `host` binds another address than 127.0.0.1 (a
+molecule scenario's containers reach it by name), and `publish_txt` mirrors the zones'
+TXT records to the management API of pebble-challtestsrv (Pebble's mock DNS server,
+POST /set-txt and /clear-txt), so that an ACME test CA resolving through it sees what
+the API holds, as Cloudflare's name servers serve what its API holds (DNS-01).
+
 Tests drive it through the FakeCloudflare Python API; other processes (molecule, a shell)
 through the control endpoints under /__fake__/ (see ControlMixin), which are neither
 authenticated nor logged nor rate limited.
@@ -55,8 +61,10 @@ import ipaddress
 import itertools
 import json
 import re
+import sys
 import threading
 import time
+import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -132,9 +140,14 @@ class FakeCloudflare:
     (http://127.0.0.1:PORT/client/v4) to give the modules as api_url.
     """
 
-    def __init__(self, port=0, token=TEST_TOKEN, email="user@example.com", api_key=None, per_page_max=None):
+    def __init__(
+        self, port=0, token=TEST_TOKEN, email="user@example.com", api_key=None, per_page_max=None,
+        host="127.0.0.1", publish_txt=None,
+    ):  # fmt: skip
         self.lock = threading.RLock()
         self.port = port
+        self.host = host
+        self.publish_txt = publish_txt.rstrip("/") if publish_txt else None
         self._httpd = None
         self._thread = None
         self.default_token = token
@@ -146,7 +159,7 @@ class FakeCloudflare:
 
     # -- lifecycle -------------------------------------------------------
     def start(self):
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", self.port), _make_handler(self))
+        self._httpd = ThreadingHTTPServer((self.host, self.port), _make_handler(self))
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(
@@ -503,27 +516,57 @@ class FakeCloudflare:
         return {k: copy.deepcopy(v) for k, v in record.items() if not k.startswith("_")}
 
     def _dns(self, method, zone, rest, query, body):
-        records = self.records[zone["id"]]
         with self.lock:
-            if rest == [] and method == "GET":
-                return self._list_dns(records, query)
-            if rest == [] and method == "POST":
-                return self._write_record(zone, None, body or {}), None
-            if len(rest) == 1:
-                record = records.get(rest[0])
-                if record is None:
-                    raise ApiError(404, 81044, "Record does not exist.")
-                if method == "GET":
-                    return self._public(record), None
-                if method == "DELETE":
-                    del records[rest[0]]
-                    return {"id": rest[0]}, None
-                if method == "PUT":
-                    return self._write_record(zone, record, body or {}), None
-                if method == "PATCH":
-                    merged = {k: v for k, v in record.items() if not k.startswith("_")}
-                    merged.update(body or {})
-                    return self._write_record(zone, record, merged), None
+            before = self._txt_values(zone)
+            try:
+                return self._dns_locked(method, zone, rest, query, body)
+            finally:
+                if self.publish_txt and method != "GET":
+                    after = self._txt_values(zone)
+                    for name in sorted(before.keys() | after.keys()):
+                        if before.get(name) != after.get(name):
+                            self._publish_txt(name, after.get(name, []))
+
+    def _txt_values(self, zone):
+        values = {}
+        for record in self.records[zone["id"]].values():
+            if record["type"] == "TXT":
+                values.setdefault(record["name"], []).append(record["content"])
+        return {name: sorted(contents) for name, contents in values.items()}
+
+    def _publish_txt(self, name, values):
+        """Make challtestsrv answer for `name` exactly the TXT records the zone holds (test hook)."""
+        calls = [("clear-txt", {"host": name + "."})] + [("set-txt", {"host": name + ".", "value": v}) for v in values]
+        for action, payload in calls:
+            url = f"{self.publish_txt}/{action}"
+            request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST")  # noqa: S310
+            try:
+                with urllib.request.urlopen(request, timeout=5):  # noqa: S310 (a test URL given by the caller)
+                    pass
+            except OSError as exc:
+                print(f"fake Cloudflare: publishing TXT {name} to {self.publish_txt} failed: {exc}", file=sys.stderr)
+
+    def _dns_locked(self, method, zone, rest, query, body):
+        records = self.records[zone["id"]]
+        if rest == [] and method == "GET":
+            return self._list_dns(records, query)
+        if rest == [] and method == "POST":
+            return self._write_record(zone, None, body or {}), None
+        if len(rest) == 1:
+            record = records.get(rest[0])
+            if record is None:
+                raise ApiError(404, 81044, "Record does not exist.")
+            if method == "GET":
+                return self._public(record), None
+            if method == "DELETE":
+                del records[rest[0]]
+                return {"id": rest[0]}, None
+            if method == "PUT":
+                return self._write_record(zone, record, body or {}), None
+            if method == "PATCH":
+                merged = {k: v for k, v in record.items() if not k.startswith("_")}
+                merged.update(body or {})
+                return self._write_record(zone, record, merged), None
         raise ApiError(405, 10405, f"Method {method} not allowed here")
 
     def _list_dns(self, records, query):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -267,6 +269,38 @@ def test_runs_as_a_module(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_publish_txt_mirrors_txt_records_to_challtestsrv(fake):
+    """The test hook for DNS-01: API writes of TXT records reach challtestsrv's management API."""
+    seen = []
+
+    class Challtestsrv(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's naming)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen.append((self.path, body))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    mock = ThreadingHTTPServer(("127.0.0.1", 0), Challtestsrv)
+    threading.Thread(target=mock.serve_forever, daemon=True).start()
+    fake.publish_txt = f"http://127.0.0.1:{mock.server_address[1]}/"
+    try:
+        name = "_acme-challenge.lab.example.com"
+        created = call(fake, "POST", records_path(fake), {"type": "TXT", "name": name, "content": "v1", "ttl": 120})[2]
+        call(fake, "POST", records_path(fake), {"type": "A", "name": "lab", "content": "192.0.2.1"})
+        assert seen == [("/clear-txt", {"host": name + "."}), ("/set-txt", {"host": name + ".", "value": "v1"})]
+        seen.clear()
+        call(fake, "DELETE", f"{records_path(fake)}/{created['result']['id']}")
+        assert seen == [("/clear-txt", {"host": name + "."})]
+    finally:
+        fake.publish_txt = None
+        mock.shutdown()
+        mock.server_close()
 
 
 # -- Origin CA ------------------------------------------------------------------
