@@ -3,7 +3,13 @@
 Pebble validated HTTP-01 through each proxy during the converge; molecule's idempotence
 step converged a second time before these tests. Every HTTPS check verifies the served
 chain against Pebble's root (fetched from its management API): no --insecure.
+
+The last test switches lab.acme.test to DNS-01 on Cloudflare: certbot's dns-cloudflare
+plugin against the fake Cloudflare API in Pebble's container, whose TXT records a second
+Pebble resolves through pebble-challtestsrv (prepare.yml); then back to HTTP-01.
 """
+
+import json
 
 import pytest
 from e2e.proxy_suite import converge_host, run_output
@@ -17,6 +23,16 @@ SERVICE = {"notebook.acme.test": "nginx", "lab.acme.test": "apache2"}
 PREFIX = {"notebook.acme.test": "nginx_proxy", "lab.acme.test": "apache_proxy"}
 WEBROOT = "/var/lib/jupyter-edge/acme"
 PEBBLE_CA = ["--cacert", "/etc/pebble/ca.crt"]
+CLOUDFLARE_TOKEN = "jupyter-edge-acme-dns01-token"  # noqa: S105 (the fake's, prepare.yml)
+CLOUDFLARE_API = "http://pebble:8080/client/v4"
+CREDENTIALS = "/etc/letsencrypt/jupyter-edge-cloudflare.ini"
+DNS01 = {
+    "acme_challenge": "dns-01",
+    "acme_directory": "https://pebble:14001/dir",
+    "acme_cloudflare_api_token": CLOUDFLARE_TOKEN,
+    "acme_cloudflare_api_url": CLOUDFLARE_API,
+    "acme_dns_propagation_seconds": 1,
+}
 
 
 def pebble(*args: str) -> str:
@@ -131,7 +147,12 @@ def test_a_renewal_swaps_the_certificate_live(host, name, probe):
 BAD = [
     ("notebook.acme.test", {"acme_email": ""}, "acme_email is '': nginx_proxy_tls_acme asks a CA"),
     ("notebook.acme.test", {"nginx_proxy_http_port": 8080}, "but nginx_proxy_http_port is 8080: the CA fetches"),
-    ("notebook.acme.test", {"acme_challenge": "dns-01"}, "acme_challenge"),
+    (
+        "notebook.acme.test",
+        {"acme_challenge": "dns-01", "acme_cloudflare_api_token": ""},
+        "acme_challenge is dns-01, but acme_cloudflare_api_token is empty",
+    ),
+    ("notebook.acme.test", {"acme_challenge": "tls-alpn-01"}, "acme_challenge"),
     ("lab.acme.test", {"acme_names": ["other.acme.test"]}, "The certificate would name other.acme.test (acme_names)"),
     ("lab.acme.test", {"apache_proxy_tls": False}, "apache_proxy_tls_acme asks a CA for the site's certificate"),
     ("lab.acme.test", {"acme_ca_bundle": "/nonexistent/ca.pem"}, "acme_ca_bundle is '/nonexistent/ca.pem'"),
@@ -139,7 +160,8 @@ BAD = [
 
 
 @pytest.mark.parametrize(("platform", "bad", "message"), BAD, ids=[
-    "no-email", "port-80-closed", "dns-01", "foreign-name", "no-tls", "no-ca-bundle"])  # fmt: skip
+    "no-email", "port-80-closed", "dns-01-no-token", "unknown-challenge", "foreign-name", "no-tls",
+    "no-ca-bundle"])  # fmt: skip
 def test_bad_input_fails_before_any_change(host, name, platform, bad, message):
     if name != platform:
         pytest.skip(f"runs on {platform}")
@@ -150,3 +172,51 @@ def test_bad_input_fails_before_any_change(host, name, platform, bad, message):
     assert message in " ".join(out.split()), out[-3000:]
     assert "changed=0" in out, out[-3000:]
     assert served_fingerprint(host, name) == before and main_pid(host, name) == pid
+
+
+def renewal_params(host, name) -> dict:
+    conf = host.file(f"/etc/letsencrypt/renewal/{name}.conf").content_string
+    return dict(line.split(" = ", 1) for line in conf.splitlines() if " = " in line)
+
+
+# Last: it changes the lineage the tests above look at.
+def test_dns01_on_cloudflare_and_back(host, name):
+    """dns-01: the TXT record goes through the (fake) Cloudflare API and is removed after; the DNS-01
+    Pebble issues the certificate served; the token stays in a root-only file, out of the output."""
+    if name != "lab.acme.test":
+        pytest.skip("runs on lab.acme.test")
+    run = converge_host(host, DNS01, tags=PREFIX[name])
+    out = run_output(run)
+    assert run.returncode == 0, out[-3000:]
+    assert CLOUDFLARE_TOKEN not in out
+    try:
+        params = renewal_params(host, name)
+        assert (params["authenticator"], params["server"]) == ("dns-cloudflare", DNS01["acme_directory"]), params
+        assert params["dns_cloudflare_credentials"] == CREDENTIALS, params
+        credentials = host.file(CREDENTIALS)
+        assert (credentials.user, credentials.group, credentials.mode) == ("root", "root", 0o600)
+        assert credentials.content_string.strip().endswith(f"dns_cloudflare_api_token = {CLOUDFLARE_TOKEN}")
+        env = host.check_output("systemctl show -p Environment --value certbot.service")
+        assert f"CLOUDFLARE_API_URL={CLOUDFLARE_API}" in env, env
+        # Served, and verified against the DNS-01 Pebble's own root.
+        root = pebble("curl", "-sf", *PEBBLE_CA, "https://localhost:15001/roots/0")
+        docker("exec", "-i", name, "sh", "-c", "cat > /root/pebble-dns-root.pem", stdin=root.encode())
+        served = host.run(
+            f"echo | openssl s_client -connect 127.0.0.1:443 -servername {name} -verify_hostname {name}"
+            " -CAfile /root/pebble-dns-root.pem -verify_return_error"
+        )
+        assert "Verify return code: 0 (ok)" in served.stdout, served.stdout + served.stderr
+        assert served_fingerprint(host, name) == live_fingerprint(host, name)
+        # certbot created the TXT record and deleted it through the API: none is left.
+        state = json.loads(pebble("curl", "-sf", "http://127.0.0.1:8080/__fake__/state"))
+        assert [r for r in state["records"]["acme.test"] if r["name"].startswith("_acme-challenge.")] == []
+        writes = [(r["method"], r["status"]) for r in state["requests"] if "/dns_records" in r["path"]]
+        assert ("POST", 200) in writes and ("DELETE", 200) in writes, writes
+    finally:
+        back = converge_host(host, {}, tags=PREFIX[name])
+    assert back.returncode == 0, run_output(back)[-3000:]
+    # Back to HTTP-01 by the first Pebble: a new order, and the token is gone from the host.
+    params = renewal_params(host, name)
+    assert (params["authenticator"], params["server"]) == ("webroot", "https://pebble:14000/dir"), params
+    assert not host.file(CREDENTIALS).exists
+    assert served_fingerprint(host, name) == live_fingerprint(host, name)
