@@ -550,11 +550,17 @@ class JupyterSession:
                 finally:
                     with contextlib.suppress(threading.BrokenBarrierError):
                         logged_in.wait()
-                kernel_id = s._start_kernel(out)
-                if kernel_id:
-                    session_id = uuid.uuid4().hex
-                    info, ws = s.websocket(f"api/kernels/{quote(kernel_id)}/channels?session_id={session_id}")
-                    out["ws_status"] = info.get("ws_status")
+                # A browser retries a kernel that did not start or connect: so does each session, once.
+                for attempt in range(2):
+                    kernel_id = s._start_kernel(out)
+                    if kernel_id:
+                        session_id = uuid.uuid4().hex
+                        info, ws = s.websocket(f"api/kernels/{quote(kernel_id)}/channels?session_id={session_id}")
+                        out["ws_status"] = info.get("ws_status")
+                    if ws is not None or attempt:
+                        break
+                    out["open_retried"] = {k: out.get(k) for k in ("create_status", "ws_status")}
+                    time.sleep(2)
                 if ws is None:
                     seen = {k: out.get(k) for k in ("create_status", "ws_status")}
                     out["setup_error"] = f"session {i} not opened: {seen}"
@@ -613,6 +619,7 @@ class JupyterSession:
         return {
             "sessions": count,
             "opened": sum(o.get("ws_status") == 101 for o in setup),
+            "open_retried": [o["open_retried"] for o in setup if o.get("open_retried")],
             "executions": sum(o.get("executions", 0) for o in setup),
             "failed": sum(o.get("failed", 0) for o in setup),
             "dropped": sum(bool(o.get("dropped")) for o in setup),
