@@ -550,19 +550,23 @@ class JupyterSession:
                 finally:
                     with contextlib.suppress(threading.BrokenBarrierError):
                         logged_in.wait()
-                # A browser retries a kernel that did not start or connect: so does each session, once.
-                for attempt in range(2):
-                    kernel_id = s._start_kernel(out)
-                    if kernel_id:
-                        session_id = uuid.uuid4().hex
-                        info, ws = s.websocket(f"api/kernels/{quote(kernel_id)}/channels?session_id={session_id}")
-                        out["ws_status"] = info.get("ws_status")
-                    if ws is not None or attempt:
+                # A browser retries a kernel that did not start, and reconnects to one whose websocket
+                # did not open (or timed out while many kernels start at once): so does each session.
+                for attempt in range(3):
+                    try:
+                        kernel_id = kernel_id or s._start_kernel(out)
+                        if kernel_id:
+                            session_id = uuid.uuid4().hex
+                            info, ws = s.websocket(f"api/kernels/{quote(kernel_id)}/channels?session_id={session_id}")
+                            out["ws_status"] = info.get("ws_status")
+                    except (OSError, ProbeError, http.client.HTTPException, ValueError) as exc:
+                        out["open_error"] = f"{type(exc).__name__}: {exc}"
+                    if ws is not None or attempt == 2:
                         break
-                    out["open_retried"] = {k: out.get(k) for k in ("create_status", "ws_status")}
-                    time.sleep(2)
+                    out["open_retried"] = {k: out.get(k) for k in ("create_status", "ws_status", "open_error")}
+                    time.sleep(2 * (attempt + 1))
                 if ws is None:
-                    seen = {k: out.get(k) for k in ("create_status", "ws_status")}
+                    seen = {k: out.get(k) for k in ("create_status", "ws_status", "open_error")}
                     out["setup_error"] = f"session {i} not opened: {seen}"
             except (OSError, ProbeError, http.client.HTTPException) as exc:
                 out["setup_error"] = f"{type(exc).__name__}: {exc}"

@@ -302,3 +302,21 @@ def test_tls_client_inability_is_not_a_refusal(tls_cert: tuple[Path, Path], monk
     if v["client_can_offer"]:
         pytest.skip("this OpenSSL offers TLS 1.0 at its default security level")
     assert v["accepted"] is None and "client cannot offer" in v["error"]
+
+
+def test_sessions_reconnect_a_websocket_that_timed_out(server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kernel websocket whose handshake times out (many kernels starting at once) is opened again on
+    the same kernel, as JupyterLab reconnects; the retry is reported, and nothing counts as failed."""
+    real, calls = JupyterSession.websocket, []
+
+    def flaky(self: JupyterSession, rel: str, origin: str | None = None):
+        calls.append(rel.split("/channels")[0])
+        if len(calls) <= 2:
+            raise TimeoutError("timed out")
+        return real(self, rel, origin)
+
+    monkeypatch.setattr(JupyterSession, "websocket", flaky)
+    r = session(server).check_sessions(count=2, interval=0.2, seconds=1)
+    assert r["opened"] == 2 and r["failed"] == 0 and r["dropped"] == 0 and r["last_ok"] == 2, r
+    assert [o["open_error"] for o in r["open_retried"]] == ["TimeoutError: timed out"] * 2, r
+    assert sorted(calls[:2]) == sorted(calls[2:]), calls  # the same kernels, not new ones

@@ -245,7 +245,9 @@ def test_hub_restart_keeps_the_websocket_and_the_route(host, alice):
         f"failed), {many_seen.get('dropped')} dropped, {many_seen.get('http_requests')} requests "
         f"({many_seen.get('http_failed')} failed), p50 {many_seen.get('p50_ms')} ms, p99 {many_seen.get('p99_ms')} ms",
     )
-    assert many_seen.get("opened") == SESSIONS, many_seen
+    # The errors first: pytest cuts a long message.
+    failures = {k: many_seen.get(k) for k in ("errors", "open_retried", "opened", "sessions")}
+    assert many_seen.get("opened") == SESSIONS, (failures, many_seen)
     assert (many_seen["dropped"], many_seen["failed"], many_seen["http_failed"]) == (0, 0, 0), many_seen
     assert many_seen["last_ok"] == SESSIONS, many_seen
 
