@@ -102,7 +102,7 @@ def test_same_slurm_conf_and_users_everywhere(host):
 def test_hub_config_for_slurm(host):
     config = host.check_output("cat /etc/jupyterhub/jupyterhub_config.py")
     assert "import batchspawner" in config
-    assert '"hub_connect_url": "http://slurm-login:8081"' in config
+    assert "Private Hub API connect url http://slurm-login:8081/jupyter/hub/" in journal(host, HUB, 2000)
     code = "import jupyterhub, batchspawner; print(jupyterhub.__version__, batchspawner.__version__)"
     versions = host.check_output(f"/opt/jupyterhub/venv/bin/python -c '{code}'")
     print("versions (jupyterhub, batchspawner):", versions)
