@@ -12,7 +12,7 @@ STAGE      := $(CURDIR)/scripts/stage.sh
 # converge inventory/examples/* as written. conda runs only when an installer and
 # a channel are reachable (see molecule/jupyter_conda).
 # Longest first: `make molecule` runs MOLECULE_JOBS of them at a time (below).
-SCENARIOS ?= debian13 apache_proxy nginx_proxy example_hub_apache jupyterhub acme split example_cloudflare_https \
+SCENARIOS ?= debian13 apache_proxy nginx_proxy example_hub_apache jupyterhub hub_slurm acme split example_cloudflare_https \
              example_notebook_nginx jupyter_systemd jupyter_cron cloudflare_dns
 # Two scenarios at a time where there are 2 CPUs or more (MOLECULE_JOBS=1: one after another):
 # most of a scenario's time is waiting (package installs, kernel and service starts, playbook
