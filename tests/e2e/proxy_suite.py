@@ -13,7 +13,7 @@ A scenario's testinfra file imports the suite and defines one fixture, ``proxy``
             invalid_directive="this_is_not_a_directive on;",
         )
 
-Every check runs inside the container with tests/e2e/probe.py, connecting by the
+Every check runs inside the container with the client library, connecting by the
 public name (the platform's etc_hosts maps it to 127.0.0.1) with Host, Origin and
 SNI as a browser sends them. Per-host inventory variables:
 

@@ -1,7 +1,7 @@
 """JupyterHub behind configurable-http-proxy behind nginx, verified from inside the container.
 
 Every user-facing check goes through http://hub.example.org/jupyter/ (nginx -> CHP ->
-hub or user server) with tests/e2e/probe.py, as a browser on that host would. The
+hub or user server) with the client library, as a browser on that host would. The
 order matters: later tests reuse the browser session (cookie jar) of earlier ones.
 """
 
