@@ -2,6 +2,7 @@
 # Copyright (c) jupyter_edge.deploy contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
+# One check of the collection's verification client, as a module: the doctor calls it.
 
 from __future__ import annotations
 
