@@ -104,6 +104,11 @@ class Probe:
         return json.loads(out)
 
 
+def main_pid(host, unit: str) -> int:
+    """The MainPID of a systemd unit in the container (0 when it is not running)."""
+    return int(host.check_output(f"systemctl show -p MainPID --value {shlex.quote(unit)}"))
+
+
 def chp_api(host, path: str = "/api/routes", auth: str | None = "file", api: str = "http://127.0.0.1:8001"):
     """GET on CHP's API from inside the container: (status, JSON body).
 

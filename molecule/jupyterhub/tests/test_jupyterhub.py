@@ -23,6 +23,7 @@ from e2e.verify import (
     chp_api,
     converge_with,
     journal,
+    main_pid,
     record_counts,
     restart_container,
     wait_until,
@@ -61,10 +62,6 @@ def probe_command(probe: Probe, check: str, *args: str) -> str:
     options = ["--url", probe.url, "--timeout", "60", "--password-env", "PROBE_PW"]
     command = shlex.join(["python3", PROBE_DST, *options, check, *args])
     return f"PROBE_PW=$(cat {probe.secret} 2>/dev/null) {command}"
-
-
-def main_pid(host, unit: str) -> int:
-    return int(host.check_output(f"systemctl show -p MainPID --value {unit}"))
 
 
 def server_pid(host, user: str = "alice") -> int:
