@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Load generator of `make bench`: one Jupyter server, reached directly and through proxies.
 
-Standard library only, like tests/e2e/probe.py beside which it is copied into the bench
-container and whose browser code (login, cookies, websocket, execute_request) it reuses.
+Standard library only, like the collection's client library (plugins/module_utils/_jupyter_client.py),
+whose browser code (login, cookies, websocket, execute_request) it imports by its collection
+name: scripts/bench.sh puts the installed collection's file beside it in the bench container.
 It connects to 127.0.0.1 ports with the public Host name and Origin, and measures:
 
   http  GET {base}api/status with the login cookie (an authenticated API call) and GET
@@ -50,7 +51,11 @@ from typing import Any
 from urllib.parse import quote
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from probe import HubSession, JupyterSession, ProbeError  # noqa: E402 (probe.py is copied next to this file)
+from ansible_collections.jupyter_edge.deploy.plugins.module_utils._jupyter_client import (  # noqa: E402
+    HubSession,
+    JupyterSession,
+    ProbeError,
+)
 
 API_PATH = "api/status"
 # Runs in the kernel once; each streamed execution then writes it to stdout.

@@ -93,8 +93,10 @@ if [ "$(nproc)" -ge 2 ]; then
 fi
 
 step "Load generator in the container: HTTP and websocket cells, all paths, then the scale steps (about 7 minutes)"
-docker exec "$container" mkdir -p "$client_dir"
-docker cp -L tests/e2e/probe.py "$container:$client_dir/probe.py" >/dev/null
+# The client library of the installed collection (make collection), under its collection name.
+lib=ansible_collections/jupyter_edge/deploy/plugins/module_utils
+docker exec "$container" mkdir -p "$client_dir/$lib"
+docker cp -L ".build/installed/$lib/_jupyter_client.py" "$container:$client_dir/$lib/_jupyter_client.py" >/dev/null
 docker cp -L bench/client.py "$container:$client_dir/client.py" >/dev/null
 args=()
 for t in "${targets[@]}"; do args+=(--target "$t"); done

@@ -40,7 +40,7 @@ if ! wait "$pid"; then
   exit 1
 fi
 step "Proving it: log in and run code over the kernel websocket, through nginx"
-PW=$JUPYTER_EDGE_DEMO_PASSWORD python3 playbooks/files/jupyter_probe.py --url "$url" --insecure --password-env PW \
+PW=$JUPYTER_EDGE_DEMO_PASSWORD python3 .build/installed/ansible_collections/jupyter_edge/deploy/plugins/module_utils/_jupyter_client.py --url "$url" --insecure --password-env PW \
   kernel --code 'print("hello from the kernel", 6*7)' | python3 -c '
 import json, sys
 seen = json.load(sys.stdin)

@@ -1,7 +1,7 @@
 """Does the hub's token open configurable-http-proxy's API? Prints no token, ever.
 
 Run as root on the hub's host by playbooks/doctor.yml (standard library only, like
-jupyter_probe.py). It reads CONFIGPROXY_AUTH_TOKEN where the hub and, on the same
+plugins/module_utils/_jupyter_client.py). It reads CONFIGPROXY_AUTH_TOKEN where the hub and, on the same
 host, CHP get it (their root-only environment files and the environment their
 running processes started with), compares SHA-256 digests of those values, and
 calls GET <api_url>/api/routes with the token the hub runs with: 200 means CHP

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from e2e.probe import JupyterSession
+from ansible_collections.jupyter_edge.deploy.plugins.module_utils._jupyter_client import JupyterSession
 
 PASSWORD = "probe-test-pw"  # noqa: S105 - throwaway password of a throwaway server
 

@@ -13,7 +13,7 @@ A scenario's testinfra file imports the suite and defines one fixture, ``proxy``
             invalid_directive="this_is_not_a_directive on;",
         )
 
-Every check runs inside the container with tests/e2e/probe.py, connecting by the
+Every check runs inside the container with the client library, connecting by the
 public name (the platform's etc_hosts maps it to 127.0.0.1) with Host, Origin and
 SNI as a browser sends them. Per-host inventory variables:
 
@@ -53,6 +53,7 @@ from e2e.verify import (
     direct_get,
     http_status,
     journal,
+    main_pid,
     record_counts,
     wait_until,
 )
@@ -151,10 +152,6 @@ def _needs_tls(settings):
 
 def _diagnose(host, proxy) -> str:
     return journal(host, _attr(proxy, "service")) + journal(host, "jupyter")
-
-
-def _main_pid(host, service: str) -> int:
-    return int(host.check_output(f"systemctl show -p MainPID --value {shlex.quote(service)}"))
 
 
 def converge_host(host, extra_vars: dict | None = None, tags: str | None = None) -> subprocess.CompletedProcess:
@@ -311,7 +308,7 @@ def test_rejected_config_keeps_serving(host, proxy, e2e_probe):
     directive = _attr(proxy, "invalid_directive")
     checksum = "sha256sum " + " ".join(shlex.quote(f) for f in files) if files else "true"
     before = host.check_output(checksum)
-    pid = _main_pid(host, service)
+    pid = main_pid(host, service)
 
     run = converge_host(host, {f"{_attr(proxy, 'var_prefix')}_extra_directives": [directive]})
 
@@ -320,7 +317,7 @@ def test_rejected_config_keeps_serving(host, proxy, e2e_probe):
     keyword = re.split(r"[\s;]", directive.strip())[0]
     assert keyword in out, out[-3000:]  # the proxy's own error message reaches the user
     assert host.check_output(checksum) == before
-    assert _main_pid(host, service) == pid, "the proxy was restarted"
+    assert main_pid(host, service) == pid, "the proxy was restarted"
     assert host.service(service).is_running
     seen = e2e_probe.run("login")
     assert seen["logged_in"], (seen, _diagnose(host, proxy))
@@ -338,14 +335,14 @@ def test_sessions_survive_reload_and_reconverge(host, proxy, e2e_settings, e2e_p
     proc = e2e_probe.start("sessions", "--count", str(SESSIONS), "--until", flag)
     try:
         wait_until(host, f"test -e {flag}.held", timeout=300)
-        pid = _main_pid(host, service)
+        pid = main_pid(host, service)
         changed = converge_host(host, {f"{prefix}_client_max_body_size": "256m"}, tags=prefix)
         assert changed.returncode == 0, run_output(changed)[-3000:]
         assert re.search(r"RUNNING HANDLER \[.*: Reload ", changed.stdout), changed.stdout[-3000:]
         again = converge_host(host)
         assert again.returncode == 0, run_output(again)[-3000:]
         assert re.search(r"changed=[1-9]", again.stdout), "the re-converge restored nothing: was (a) a change?"
-        assert _main_pid(host, service) == pid, f"{service} was restarted, not reloaded"
+        assert main_pid(host, service) == pid, f"{service} was restarted, not reloaded"
         time.sleep(3)  # executions after the last reload
     finally:
         host.run(f"touch {flag}")

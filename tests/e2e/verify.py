@@ -1,7 +1,7 @@
 """Shared verification helpers for every molecule scenario (testinfra side).
 
-The browser-like client, tests/e2e/probe.py (a link to the collection's
-playbooks/files/jupyter_probe.py), is copied into the container under test and
+The browser-like client, the collection's plugins/module_utils/_jupyter_client.py
+(imported by its collection name), is copied into the container under test and
 run there with the system python3, so every check goes through the proxy exactly
 as a browser on that host would. Passwords travel through a
 root-only file, never on a command line.
@@ -21,9 +21,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import testinfra
+from ansible_collections.jupyter_edge.deploy.plugins.module_utils import _jupyter_client
 
-# The probe ships in the collection (playbooks/files, used by doctor.yml); tests/e2e/probe.py links to it.
-PROBE_SRC = Path(__file__).with_name("probe.py").resolve()
+# The client library of the collection (the jupyter_check module's, which the doctor calls), run as a script.
+PROBE_SRC = Path(_jupyter_client.__file__).resolve()
 PROBE_DST = "/usr/local/bin/jupyter-edge-probe"
 # By its FQCN, so the doctor runs from the installed collection, as users run it.
 DOCTOR = "jupyter_edge.deploy.doctor"
@@ -52,7 +53,7 @@ def docker(*args: str, stdin: bytes | None = None, check: bool = True) -> subpro
 
 
 class Probe:
-    """Runs checks of tests/e2e/probe.py inside a container against a public URL."""
+    """Runs checks of the client library (as a script) inside a container against a public URL."""
 
     def __init__(self, host, url: str, password: str | None = None, cafile: str | None = None, insecure=False):
         self.host = host
@@ -101,6 +102,11 @@ class Probe:
         if proc.returncode != 0:
             raise AssertionError(f"probe failed (rc={proc.returncode}): {out} {err}")
         return json.loads(out)
+
+
+def main_pid(host, unit: str) -> int:
+    """The MainPID of a systemd unit in the container (0 when it is not running)."""
+    return int(host.check_output(f"systemctl show -p MainPID --value {shlex.quote(unit)}"))
 
 
 def chp_api(host, path: str = "/api/routes", auth: str | None = "file", api: str = "http://127.0.0.1:8001"):

@@ -19,8 +19,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from ansible_collections.jupyter_edge.deploy.plugins.module_utils._jupyter_client import JupyterSession
 from e2e.local_server import PASSWORD, jupyter_server
-from e2e.probe import JupyterSession
 
 FILES = Path(__file__).resolve().parents[2] / "roles" / "jupyter" / "files"
 NODELAY = "--ServerApp.kernel_websocket_connection_class=jupyter_edge_nodelay.NoDelayKernelWebsocketConnection"

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# bench/client.py imports probe.py from its own directory in the container; here from tests/e2e.
-sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests" / "e2e")]
+# bench/client.py imports the client library by its collection name (here: .build, pyproject.toml).
+sys.path[:0] = [str(ROOT / "bench")]
 
 import client  # noqa: E402
 import report  # noqa: E402

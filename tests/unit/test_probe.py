@@ -1,4 +1,4 @@
-"""The e2e probe against a real jupyter_server (and a local TLS server) on loopback."""
+"""The client library (plugins/module_utils/_jupyter_client.py) on loopback: a real jupyter_server, a TLS server."""
 
 import json
 import os
@@ -12,10 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from ansible_collections.jupyter_edge.deploy.plugins.module_utils import _jupyter_client
+from ansible_collections.jupyter_edge.deploy.plugins.module_utils._jupyter_client import JupyterSession, WebSocket, main
 from e2e.local_server import PASSWORD, free_port, jupyter_server
-from e2e.probe import JupyterSession, WebSocket, main
 
-PROBE = Path(__file__).resolve().parents[1] / "e2e" / "probe.py"
+# Run as a script too (as the tests do inside the containers).
+PROBE = Path(_jupyter_client.__file__)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import json
 
 import pytest
 from e2e.proxy_suite import converge_host, run_output
-from e2e.verify import Probe, container, docker, journal, record_counts, wait_until
+from e2e.verify import Probe, container, docker, journal, main_pid, record_counts, wait_until
 
 testinfra_hosts = ["docker://notebook.acme.test", "docker://lab.acme.test"]
 
@@ -63,10 +63,6 @@ def served_fingerprint(host, name) -> str:
 
 def live_fingerprint(host, name) -> str:
     return host.check_output(f"openssl x509 -noout -fingerprint -sha256 -in /etc/letsencrypt/live/{name}/cert.pem")
-
-
-def main_pid(host, name) -> int:
-    return int(host.check_output(f"systemctl show -p MainPID --value {SERVICE[name]}"))
 
 
 def test_the_site_serves_pebbles_certificate_for_its_name(host, name, probe):
@@ -123,7 +119,7 @@ def test_a_renewal_swaps_the_certificate_live(host, name, probe):
     sessions = probe.start("sessions", "--count", "3", "--until", release, "--seconds", "240")
     try:
         wait_until(host, f"test -e {release}.held", 180)
-        before, pid = served_fingerprint(host, name), main_pid(host, name)
+        before, pid = served_fingerprint(host, name), main_pid(host, SERVICE[name])
         renew = host.run(
             "REQUESTS_CA_BUNDLE=/etc/jupyter-edge/acme-ca-bundle.pem"
             f" certbot renew --non-interactive --no-random-sleep-on-renew --force-renewal --cert-name {name}"
@@ -131,7 +127,7 @@ def test_a_renewal_swaps_the_certificate_live(host, name, probe):
         assert renew.rc == 0, renew.stdout + renew.stderr
         after = served_fingerprint(host, name)
         assert after != before and after == live_fingerprint(host, name)
-        assert main_pid(host, name) == pid, journal(host, SERVICE[name])
+        assert main_pid(host, SERVICE[name]) == pid, journal(host, SERVICE[name])
     finally:
         host.run(f"touch {release}")
     seen = Probe.finish(sessions)
@@ -165,13 +161,13 @@ BAD = [
 def test_bad_input_fails_before_any_change(host, name, platform, bad, message):
     if name != platform:
         pytest.skip(f"runs on {platform}")
-    before, pid = served_fingerprint(host, name), main_pid(host, name)
+    before, pid = served_fingerprint(host, name), main_pid(host, SERVICE[name])
     run = converge_host(host, bad, tags=PREFIX[name])
     out = run_output(run)
     assert run.returncode != 0
     assert message in " ".join(out.split()), out[-3000:]
     assert "changed=0" in out, out[-3000:]
-    assert served_fingerprint(host, name) == before and main_pid(host, name) == pid
+    assert served_fingerprint(host, name) == before and main_pid(host, SERVICE[name]) == pid
 
 
 def renewal_params(host, name) -> dict:

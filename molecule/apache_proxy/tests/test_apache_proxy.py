@@ -10,7 +10,7 @@ import shlex
 import pytest
 from e2e.proxy_suite import *  # noqa: F403
 from e2e.proxy_suite import SOCKET, ProxyUnderTest, converge_host, run_output
-from e2e.verify import Probe, journal
+from e2e.verify import Probe, journal, main_pid
 
 SITE = "/etc/apache2/sites-available/jupyter.conf"
 NEEDED_MODULES = {
@@ -33,18 +33,9 @@ def proxy():
     )
 
 
-@pytest.fixture(scope="module")
-def settings(host):
-    return host.ansible.get_variables()
-
-
 def converge(host, extra_vars: dict):
     """This role's part of the converge playbook, on this host only, with extra variables."""
     return converge_host(host, extra_vars, tags="apache_proxy")
-
-
-def main_pid(host) -> int:
-    return int(host.check_output("systemctl show -p MainPID --value apache2"))
 
 
 def loaded_modules(host) -> set[str]:
@@ -130,17 +121,17 @@ def test_self_signed_key_is_private(host, settings):
 
 def test_valid_change_reloads_gracefully(host, settings):
     """A change becomes live by a graceful reload: same main process, new behaviour."""
-    pid = main_pid(host)
+    pid = main_pid(host, "apache2")
     header = 'Header always set X-Jupyter-Edge-Test "reloaded"'
     run = converge(host, {"apache_proxy_extra_directives": [header]})
     assert run.returncode == 0, run_output(run)[-3000:]
     probe = Probe(host, settings["e2e_url"], insecure=True)
     assert probe.run("headers", "--path", "login")["headers"].get("x-jupyter-edge-test") == "reloaded"
-    assert main_pid(host) == pid, journal(host, "apache2")
+    assert main_pid(host, "apache2") == pid, journal(host, "apache2")
     run = converge(host, {})
     assert run.returncode == 0, run_output(run)[-3000:]
     assert "x-jupyter-edge-test" not in probe.run("headers", "--path", "login")["headers"]
-    assert main_pid(host) == pid
+    assert main_pid(host, "apache2") == pid
 
 
 def listening_ports(host) -> set[int]:
@@ -210,13 +201,13 @@ BAD_INPUT = [
 def test_bad_input_fails_before_any_change(host, settings, bad, message):
     if settings.get("apache_proxy_tls"):
         pytest.skip("checked once, on the sub-path host")
-    before, pid = fingerprint(host), main_pid(host)
+    before, pid = fingerprint(host), main_pid(host, "apache2")
     run = converge(host, bad)
     assert run.returncode != 0
     assert message in " ".join(run_output(run).split()), run_output(run)[-3000:]
     assert "changed=0" in run.stdout, run_output(run)[-3000:]
     assert fingerprint(host) == before
-    assert main_pid(host) == pid
+    assert main_pid(host, "apache2") == pid
 
 
 def test_given_certificate_must_match_its_key(host, settings):
@@ -226,7 +217,7 @@ def test_given_certificate_must_match_its_key(host, settings):
         "cd /root && umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other"
         " -keyout other.key -out other.crt 2>/dev/null"
     )
-    before, pid = fingerprint(host), main_pid(host)
+    before, pid = fingerprint(host), main_pid(host, "apache2")
     name = settings["jupyter_public_hostname"]
     run = converge(
         host,
@@ -234,7 +225,7 @@ def test_given_certificate_must_match_its_key(host, settings):
     )
     assert run.returncode != 0
     assert "do not form a pair" in " ".join(run_output(run).split()), run_output(run)[-3000:]
-    assert fingerprint(host) == before and main_pid(host) == pid
+    assert fingerprint(host) == before and main_pid(host, "apache2") == pid
 
 
 def test_rewrite_method_for_older_httpd(host, settings):

@@ -15,5 +15,4 @@ sys.path.insert(0, str(HUB_TESTS))
 _spec = importlib.util.spec_from_file_location("jupyterhub_scenario_fixtures", HUB_TESTS / "conftest.py")
 _fixtures = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_fixtures)
-settings = _fixtures.settings
 token = _fixtures.token

@@ -8,18 +8,12 @@ converge back. The doctor passes on each healthy deployment and names each break
 
 from __future__ import annotations
 
-import pytest
 from e2e.browser import browsers, visit_hub  # noqa: F401
 from e2e.verify import Probe, breakage, converge_with, doctor_lines, http_status, journal, run_doctor, wait_until
 
 URL = "https://hub.example.org/jupyter/"
 SITE = "/etc/apache2/sites-available/jupyter.conf"
 CODE = "import socket; print(6*7, socket.gethostname())"
-
-
-@pytest.fixture(scope="module")
-def settings(host):
-    return host.ansible.get_variables()
 
 
 def user(host, settings, name: str) -> Probe:

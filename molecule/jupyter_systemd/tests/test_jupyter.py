@@ -18,11 +18,6 @@ CONFIG_STATE = "sha256sum /etc/jupyter/*.py /etc/jupyter/*.json; ls -l --time-st
 
 
 @pytest.fixture(scope="module")
-def settings(host):
-    return host.ansible.get_variables()
-
-
-@pytest.fixture(scope="module")
 def probe(host, settings):
     return Probe(host, URL, password=settings["jupyter_password"])
 

@@ -5,11 +5,6 @@ from e2e.verify import CHP_TOKEN_FILE
 
 
 @pytest.fixture(scope="module")
-def settings(host):
-    return host.ansible.get_variables()
-
-
-@pytest.fixture(scope="module")
 def token(host):
     """The proxy's API token, read as root in the container (only ever compared, never printed)."""
     return host.check_output(f"cat {CHP_TOKEN_FILE}").strip().partition("=")[2]

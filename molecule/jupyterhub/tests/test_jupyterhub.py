@@ -1,7 +1,7 @@
 """JupyterHub behind configurable-http-proxy behind nginx, verified from inside the container.
 
 Every user-facing check goes through http://hub.example.org/jupyter/ (nginx -> CHP ->
-hub or user server) with tests/e2e/probe.py, as a browser on that host would. The
+hub or user server) with the client library, as a browser on that host would. The
 order matters: later tests reuse the browser session (cookie jar) of earlier ones.
 """
 
@@ -23,6 +23,7 @@ from e2e.verify import (
     chp_api,
     converge_with,
     journal,
+    main_pid,
     record_counts,
     restart_container,
     wait_until,
@@ -61,10 +62,6 @@ def probe_command(probe: Probe, check: str, *args: str) -> str:
     options = ["--url", probe.url, "--timeout", "60", "--password-env", "PROBE_PW"]
     command = shlex.join(["python3", PROBE_DST, *options, check, *args])
     return f"PROBE_PW=$(cat {probe.secret} 2>/dev/null) {command}"
-
-
-def main_pid(host, unit: str) -> int:
-    return int(host.check_output(f"systemctl show -p MainPID --value {unit}"))
 
 
 def server_pid(host, user: str = "alice") -> int:

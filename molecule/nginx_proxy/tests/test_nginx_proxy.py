@@ -12,7 +12,7 @@ import pytest
 from e2e.browser import BrowserFailure, Timeouts, record_time
 from e2e.proxy_suite import *  # noqa: F403
 from e2e.proxy_suite import SOCKET, ProxyUnderTest, browser_check, converge_host, run_output
-from e2e.verify import Probe, breakage, container, journal
+from e2e.verify import Probe, breakage, container, journal, main_pid
 
 SITE = "/etc/nginx/sites-available/jupyter.conf"
 ENABLED = "/etc/nginx/sites-enabled/jupyter.conf"
@@ -29,15 +29,6 @@ def proxy():
         config_files=[SITE, UPGRADE_MAP],
         invalid_directive="this_is_not_a_directive on;",
     )
-
-
-@pytest.fixture(scope="module")
-def settings(host):
-    return host.ansible.get_variables()
-
-
-def nginx_pid(host) -> int:
-    return int(host.check_output("systemctl show -p MainPID --value nginx"))
 
 
 def only_on(host, name):
@@ -129,7 +120,7 @@ def test_private_key_never_logged(host):
 def test_change_reloads_without_restart(host, settings):
     """Body size, iframe headers and an upstream list change live by a reload; converging back restores."""
     only_on(host, "nginx-subpath")
-    before, pid = host.check_output(SNAPSHOT), nginx_pid(host)
+    before, pid = host.check_output(SNAPSHOT), main_pid(host, "nginx")
     changed = {
         "nginx_proxy_client_max_body_size": "1m",
         "nginx_proxy_frame_ancestors": ["https://portal.example.org"],
@@ -139,7 +130,7 @@ def test_change_reloads_without_restart(host, settings):
         run = converge_host(host, changed, tags="nginx_proxy")
         assert run.returncode == 0, run_output(run)[-3000:]
         assert "RUNNING HANDLER [jupyter_edge.deploy.nginx_proxy : Reload nginx gracefully]" in run.stdout
-        assert nginx_pid(host) == pid, "nginx was restarted, not reloaded"
+        assert main_pid(host, "nginx") == pid, "nginx was restarted, not reloaded"
         site = host.file(SITE).content_string
         assert "ip_hash;" in site and "server localhost:8888;" in site
 
@@ -154,7 +145,7 @@ def test_change_reloads_without_restart(host, settings):
         run = converge_host(host, tags="nginx_proxy")
     assert run.returncode == 0, run_output(run)[-3000:]
     assert host.check_output(SNAPSHOT) == before
-    assert nginx_pid(host) == pid
+    assert main_pid(host, "nginx") == pid
 
 
 @pytest.mark.parametrize(
@@ -198,14 +189,14 @@ def test_change_reloads_without_restart(host, settings):
 )  # fmt: skip
 def test_bad_input_fails_before_any_change(host, platform, bad, message):
     only_on(host, platform)
-    before, pid = host.check_output(SNAPSHOT), nginx_pid(host)
+    before, pid = host.check_output(SNAPSHOT), main_pid(host, "nginx")
     run = converge_host(host, bad, tags="nginx_proxy")
     out = run_output(run)
     assert run.returncode != 0
     assert message in " ".join(out.split()), out[-3000:]
     assert "changed=0" in out, out[-3000:]
     assert host.check_output(SNAPSHOT) == before
-    assert nginx_pid(host) == pid, journal(host, "nginx")
+    assert main_pid(host, "nginx") == pid, journal(host, "nginx")
 
 
 def test_browser_check_fails_when_the_proxy_drops_upgrade(host, settings, browsers):

@@ -1,14 +1,28 @@
+# Copyright (c) jupyter_edge.deploy contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
 """Browser-like verification client for a Jupyter server, direct or behind a reverse proxy.
 
-Standard library only: it is copied into Debian 12 test containers and run with the
-system python3 (3.11). Each check prints one JSON object of raw observations (status
-codes, handshake results, output) and exits 0 when it ran, even if what it saw is a
-refusal; the caller asserts. Unexpected failures print {"error": ...} and exit 1.
+PRIVATE: this file is internal to the collection. Its interface can change without notice;
+do not import it from outside jupyter_edge.deploy.
 
-    python3 probe.py --url http://jupyter.example.org/notebook/ --password-env PW kernel
-    python3 probe.py --url https://jupyter.example.org/ --insecure tls --versions 1.1 1.2
-    python3 probe.py --url http://hub.example.org/jupyter/ --password-env PW hub-kernel --user alice
+One library for every check: the jupyter_check module imports it (the doctor calls that
+module), the tests and the bench import it by its collection name, and it runs as a
+script too. Standard library only: the tests copy the installed collection's file into
+Debian 12 test containers and run it with the system python3 (3.11). Each check returns
+(prints, as a script) one JSON object of raw observations (status codes, handshake
+results, output); a check that ran succeeds even if what it saw is a refusal: the caller
+judges. Unexpected failures add {"error": ...} (as a script: exit 1).
+
+    python3 _jupyter_client.py --url http://jupyter.example.org/notebook/ --password-env PW kernel
+    python3 _jupyter_client.py --url https://jupyter.example.org/ --insecure tls --versions 1.1 1.2
+    python3 _jupyter_client.py --url http://hub.example.org/jupyter/ --password-env PW hub-kernel --user alice
 """
+# Python 3.11 or later only (the dict unions below; ansible-test's pylint assumes older ones).
+# pylint: disable=unsupported-binary-operation
+
+from __future__ import annotations
 
 import argparse
 import base64
@@ -214,7 +228,7 @@ class JupyterSession:
         self.cookies: dict[str, str] = {}
         self._init = (url, password, origin, host_header, cafile, insecure, timeout)
 
-    def fresh(self) -> "JupyterSession":
+    def fresh(self) -> JupyterSession:
         """Another browser (its own cookie jar) for the same URL, password and TLS settings."""
         return JupyterSession(*self._init)
 
@@ -733,7 +747,8 @@ class JupyterSession:
             if res["client_can_offer"]:
                 try:
                     with self.connect(ctx) as tls:
-                        assert isinstance(tls, ssl.SSLSocket)
+                        if not isinstance(tls, ssl.SSLSocket):
+                            raise ProbeError("no TLS socket for an https URL")
                         cipher = tls.cipher()
                         res |= {"accepted": True, "version": tls.version(), "cipher": cipher and cipher[0]}
                 except (ssl.SSLError, ConnectionError, TimeoutError) as exc:
@@ -832,7 +847,7 @@ class HubSession(JupyterSession):
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump([[name, path, value] for (name, path), value in sorted(self.jar.items())], f)
 
-    def user_session(self) -> "HubSession":
+    def user_session(self) -> HubSession:
         """The same browser, addressing the user's server at {base}user/NAME/ (shared cookie jar)."""
         other = HubSession(
             f"{self.base_url}user/{quote(self.username)}/",
@@ -1170,32 +1185,52 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     opts = vars(args)
-    common = [opts.pop(k) for k in ("url", "password", "password_env", "origin", "host_header", "cafile")]
-    url, password, password_env, origin, host_header, cafile = common
-    password = os.environ.get(password_env) if password_env else password
-    check = opts.pop("check")
+    password_env = opts.pop("password_env")
+    if password_env:
+        opts["password"] = os.environ.get(password_env)
+    ran, out = run_check(**opts)
+    # The command line's output (main() is not the module's code path).
+    print(json.dumps(out))  # pylint: disable=ansible-bad-function
+    return 0 if ran else 1
+
+
+def run_check(
+    check: str,
+    url: str,
+    password: str | None = None,
+    origin: str | None = None,
+    host_header: str | None = None,
+    cafile: str | None = None,
+    insecure: bool = False,
+    timeout: float = 30.0,
+    **opts: Any,
+) -> tuple[bool, dict[str, Any]]:
+    """Run one check (a subcommand of the command line; opts: its own options).
+
+    Returns (True, observations) when the check ran to its end, whatever it saw, and
+    (False, observations with "error") when it could not.
+    """
     out: dict[str, Any] = {"check": check, "url": url}
     s: JupyterSession | None = None
     try:
-        session_args = (url, password, origin, host_header, cafile, opts.pop("insecure"), opts.pop("timeout"))
+        session_args = (url, password, origin, host_header, cafile, insecure, timeout)
         if check.startswith("hub-"):
-            s = HubSession(*session_args, user=opts.pop("user"), cookie_jar=opts.pop("cookie_jar"))
+            s = HubSession(*session_args, user=opts.pop("user"), cookie_jar=opts.pop("cookie_jar", None))
         else:
             s = JupyterSession(*session_args)
         public = check in ("unauth", "tls", "headers", "hub-reach")
-        public = public or (check == "static" and bool(opts["path"] or opts["page"]))
+        public = public or (check == "static" and bool(opts.get("path") or opts.get("page")))
         if not public and password is None:
             raise ProbeError("this check needs --password, or --password-env naming a set variable")
         out |= getattr(s, "check_" + check.replace("-", "_"))(**opts)  # remaining options: the check's own
     except (ProbeError, OSError, ValueError, KeyError, http.client.HTTPException) as exc:
-        print(json.dumps(out | {"error": f"{type(exc).__name__}: {exc}"}))
-        return 1
+        return False, out | {"error": f"{type(exc).__name__}: {exc}"}
     finally:
         if isinstance(s, HubSession):
             s.save_jar()
-    print(json.dumps(out))
-    return 0
+    return True, out
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as a script, not as a module.
+    sys.exit(main())  # pylint: disable=ansible-bad-function

@@ -1,1 +1,0 @@
-../../playbooks/files/jupyter_probe.py
