@@ -313,6 +313,94 @@ def doctor_checks(d: dict) -> list[dict]:
     return results
 
 
+# -- Slurm (users' servers as batch jobs): one host's checks ---------------------------
+
+
+def _pairs(lines) -> dict[str, str]:
+    """'key=value' lines as a dict (the first '=' splits)."""
+    return dict(line.split("=", 1) for line in lines or [] if "=" in line)
+
+
+def doctor_slurm_checks(d: dict) -> list[dict]:
+    """The Slurm checks of one host: the controller, a compute node or the hub (a submit host).
+
+    The input: ``host``, ``controller`` and ``hub`` (inventory names), ``lines`` (this host's
+    ``key=``, ``munge=``, ``uid=`` lines), ``controller_lines`` and ``reference_lines`` (the same
+    from the controller, and from the host whose uid is the reference), ``ask`` (``ping=``,
+    ``node=NAME STATE``, ``slurmd=``, ``hubapi=`` lines), ``nodes`` (the configured node names),
+    ``user`` (doctor_hub_user), ``connect_api`` and ``log_dir``. Key hashes are compared, never shown.
+    """
+    host, controller, hub = d["host"], d.get("controller") or "", d.get("hub") or ""
+    mine, theirs = _pairs(d.get("lines")), _pairs(d.get("controller_lines"))
+    log_dir = d.get("log_dir") or "/var/log/slurm"
+    munge = mine.get("munge", "")
+    results = [
+        _result(
+            "munge",
+            munge == "active",
+            f"munge is {munge}",
+            "systemctl restart munge (journalctl -u munge; /etc/munge/munge.key must be 0400 munge:munge)",
+        )
+    ]
+    if controller and host != controller:
+        key = mine.get("key", "")
+        same = bool(key) and key == theirs.get("key", "")
+        state = "the same as" if same else "missing, unlike" if not key else "DIFFERENT from"
+        fix = (
+            "re-run jupyter_edge.deploy.site --tags slurm_munge (it copies the controller's key, or slurm_munge_key,"
+            " to every host and restarts munge and Slurm)"
+        )
+        results.append(_result("munge key", same, f"{state} {controller}'s (compared by SHA-256)", fix))
+    listed = []
+    for line in d.get("ask") or []:
+        key, _eq, value = line.partition("=")
+        if key == "ping":
+            fix = (
+                f"systemctl restart slurmctld on {controller} and read {log_dir}/slurmctld.log"
+                " (SlurmctldHost must be its host name)"
+            )
+            results.append(_result("scontrol ping", "is UP" in value, value.strip(), fix))
+        elif key == "node":
+            node, state = (value + " ?").split(" ")[:2]
+            listed.append(node)
+            fix = (
+                f"on {node}: systemctl restart slurmd (journalctl -u slurmd),"
+                f" then scontrol update nodename={node} state=resume"
+            )
+            results.append(
+                _result(f"sinfo {node}", state in ("idle", "mix", "alloc", "comp"), f"{node} is {state}", fix)
+            )
+        elif key == "slurmd":
+            fix = (
+                f"systemctl restart slurmd on {host} and read {log_dir}/slurmd.log;"
+                " the controller then shows it idle again"
+            )
+            results.append(_result("slurmd", value == "active answers", f"slurmd is {value}", fix))
+        elif key == "hubapi":
+            fix = (
+                "jupyterhub_connect_url must name the hub as the nodes resolve it, the hub must listen there"
+                " (jupyterhub_bind_url beyond loopback), and the site firewall must let nodes reach that port"
+            )
+            detail = f"{d.get('connect_api', '')} answered {value}"
+            results.append(_result("hub API from this node", value == "200", detail, fix))
+    if host == controller:
+        for node in d.get("nodes") or []:
+            if node not in listed:
+                fix = "add it to slurm_nodes (or the slurm_compute group) and re-run jupyter_edge.deploy.site"
+                results.append(_result(f"sinfo {node}", False, f"{node} is not in sinfo", fix))
+    user = d.get("user") or ""
+    if not user:
+        return [*results, _result("uid of the test user", True, "no doctor_hub_user given", "", skipped=True)]
+    reference = _pairs(d.get("reference_lines")).get("uid", "")
+    uid = mine.get("uid", "")
+    fix = (
+        "give each user the same uid on every node (one directory service, or the same useradd -u everywhere):"
+        " jobs run under the uid the hub submits with"
+    )
+    detail = f"{user} is uid {uid or 'missing'} here, {reference or 'missing'} on {hub or controller}"
+    return [*results, _result(f"uid of {user}", bool(uid) and uid == reference, detail, fix)]
+
+
 class FilterModule:
     def filters(self):
-        return {"doctor_checks": doctor_checks}
+        return {"doctor_checks": doctor_checks, "doctor_slurm_checks": doctor_slurm_checks}

@@ -356,3 +356,94 @@ def test_hub_not_serving_its_base_url():
 def test_checks_of_tasks_that_did_not_run_are_left_out(key):
     d = single_user_nginx() | {key: SKIPPED}
     assert all(r["ok"] for r in doctor_checks(d))
+
+
+# -- Slurm: what the doctor's Slurm play registers on the controller (also the hub) and a node --
+
+KEY = "9f2c" * 16  # a SHA-256 of the munge key, as the hosts report it
+CONTROLLER = {
+    "host": "slurm-login",
+    "controller": "slurm-login",
+    "hub": "slurm-login",
+    "user": "alice",
+    "nodes": ["slurm-c1", "slurm-c2"],
+    "connect_api": "http://slurm-login:8081/jupyter/hub/api",
+    "log_dir": "/var/log/slurm",
+    "lines": [f"key={KEY}", "munge=active", "uid=1001"],
+    "ask": ["ping=Slurmctld(primary) at slurm-login is UP ", "node=slurm-c1 idle", "node=slurm-c2 alloc"],
+}
+
+
+def on_node(name: str = "slurm-c2", lines: list[str] | None = None, ask: list[str] | None = None) -> dict:
+    return CONTROLLER | {
+        "host": name,
+        "lines": lines or [f"key={KEY}", "munge=active", "uid=1001"],
+        "controller_lines": CONTROLLER["lines"],
+        "reference_lines": CONTROLLER["lines"],
+        "ask": ask or ["slurmd=active answers", "hubapi=200"],
+    }
+
+
+def slurm_lines(d: dict) -> list[str]:
+    return [r["line"] for r in FilterModule().filters()["doctor_slurm_checks"](d)]
+
+
+def test_slurm_healthy_controller_and_node():
+    assert slurm_lines(
+        CONTROLLER | {"controller_lines": CONTROLLER["lines"], "reference_lines": CONTROLLER["lines"]}
+    ) == [
+        "PASS munge: munge is active",
+        "PASS scontrol ping: Slurmctld(primary) at slurm-login is UP",
+        "PASS sinfo slurm-c1: slurm-c1 is idle",
+        "PASS sinfo slurm-c2: slurm-c2 is alloc",
+        "PASS uid of alice: alice is uid 1001 here, 1001 on slurm-login",
+    ]
+    assert slurm_lines(on_node()) == [
+        "PASS munge: munge is active",
+        "PASS munge key: the same as slurm-login's (compared by SHA-256)",
+        "PASS slurmd: slurmd is active answers",
+        "PASS hub API from this node: http://slurm-login:8081/jupyter/hub/api answered 200",
+        "PASS uid of alice: alice is uid 1001 here, 1001 on slurm-login",
+    ]
+
+
+def test_slurm_stopped_slurmd_is_named_on_the_node_and_the_controller():
+    node = slurm_lines(on_node(ask=["slurmd=inactive does not answer", "hubapi=200"]))
+    assert "FAIL slurmd: slurmd is inactive does not answer -- fix: systemctl restart slurmd on slurm-c2" in node[2]
+    controller = slurm_lines(
+        CONTROLLER
+        | {"ask": ["ping=Slurmctld(primary) at slurm-login is UP", "node=slurm-c1 idle", "node=slurm-c2 down*"]}
+    )
+    assert controller[3].startswith(
+        "FAIL sinfo slurm-c2: slurm-c2 is down* -- fix: on slurm-c2: systemctl restart slurmd"
+    )
+    assert "scontrol update nodename=slurm-c2 state=resume" in controller[3]
+
+
+def test_slurm_munge_key_mismatch_or_missing_never_shows_the_hash():
+    other = "11aa" * 16
+    lines = slurm_lines(on_node(lines=[f"key={other}", "munge=active", "uid=1001"]))
+    assert lines[1].startswith("FAIL munge key: DIFFERENT from slurm-login's (compared by SHA-256) -- fix: re-run")
+    assert not any(KEY in line or other in line for line in lines)
+    missing = slurm_lines(on_node(lines=["key=", "munge=failed", "uid=1001"]))
+    assert missing[0].startswith("FAIL munge: munge is failed -- fix: systemctl restart munge")
+    assert missing[1].startswith("FAIL munge key: missing, unlike slurm-login's")
+
+
+def test_slurm_controller_down_missing_node_unreachable_hub_and_uid_mismatch():
+    controller = slurm_lines(
+        CONTROLLER | {"ask": ["ping=Slurmctld(primary) at slurm-login is DOWN", "node=slurm-c1 idle"]}
+    )
+    assert controller[1].startswith("FAIL scontrol ping: Slurmctld(primary) at slurm-login is DOWN -- fix:")
+    assert "FAIL sinfo slurm-c2: slurm-c2 is not in sinfo -- fix: add it to slurm_nodes" in controller[3]
+    node = slurm_lines(
+        on_node(
+            lines=[f"key={KEY}", "munge=active", "uid=2001"],
+            ask=["slurmd=active answers", "hubapi=<urlopen error timed out>"],
+        )
+    )
+    assert node[3].startswith("FAIL hub API from this node: http://slurm-login:8081/jupyter/hub/api answered <urlopen")
+    assert "jupyterhub_connect_url must name the hub" in node[3]
+    assert node[4].startswith("FAIL uid of alice: alice is uid 2001 here, 1001 on slurm-login -- fix: give each user")
+    no_user = slurm_lines(on_node() | {"user": ""})
+    assert no_user[-1] == "SKIP uid of the test user: no doctor_hub_user given"
