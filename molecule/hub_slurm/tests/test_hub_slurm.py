@@ -1,8 +1,9 @@
 """JupyterHub on a login host, users' servers as Slurm jobs on two compute nodes.
 
 Every user-facing step goes through http://hub.example.org/jupyter/ (nginx -> CHP -> hub or
-a user's server on a node) with tests/e2e/probe.py, run on the login host as a browser there
-would. The order matters: alice, then bob, fill both nodes; carol then waits in the queue.
+a user's server on a node) with the collection's client library
+(plugins/module_utils/_jupyter_client.py), run on the login host as a browser there would.
+The order matters: alice, then bob, fill both nodes; carol then waits in the queue.
 """
 
 from __future__ import annotations

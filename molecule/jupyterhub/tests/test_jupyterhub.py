@@ -245,8 +245,8 @@ def test_hub_restart_keeps_the_websocket_and_the_route(host, alice):
     # The errors first: pytest cuts a long message.
     failures = {k: many_seen.get(k) for k in ("errors", "open_retried", "opened", "sessions")}
     assert many_seen.get("opened") == SESSIONS, (failures, many_seen)
-    assert (many_seen["dropped"], many_seen["failed"], many_seen["http_failed"]) == (0, 0, 0), many_seen
-    assert many_seen["last_ok"] == SESSIONS, many_seen
+    assert (many_seen["dropped"], many_seen["failed"], many_seen["http_failed"]) == (0, 0, 0), (failures, many_seen)
+    assert many_seen["last_ok"] == SESSIONS, (failures, many_seen)
 
 
 def test_chp_killed_comes_back_and_routes_are_restored(host, alice):
