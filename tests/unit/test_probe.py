@@ -8,33 +8,23 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from ansible_collections.jupyter_edge.deploy.plugins.module_utils import _jupyter_client
 from ansible_collections.jupyter_edge.deploy.plugins.module_utils._jupyter_client import JupyterSession, WebSocket, main
-from e2e.local_server import PASSWORD, free_port, jupyter_server
+from e2e.local_server import PASSWORD, free_port
 
 # Run as a script too (as the tests do inside the containers).
 PROBE = Path(_jupyter_client.__file__)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """jupyter_server on 127.0.0.1:<random>/notebook/ with a password; yields the base URL."""
-    pytest.importorskip("jupyter_server")
-    pytest.importorskip("ipykernel", reason="kernel checks need ipykernel in the test environment")
-    with jupyter_server(tmp_path_factory.mktemp("jupyter")) as url:
-        yield url
 
 
 def session(url: str, password: str | None = PASSWORD, timeout: float = 20) -> JupyterSession:
     return JupyterSession(url, password, timeout=timeout)
 
 
-def test_login_ok(server: str) -> None:
-    r = session(server).check_login()
+def test_login_ok(jupyter_url: str) -> None:
+    r = session(jupyter_url).check_login()
     assert r["login_page_status"] == 200
     assert r["xsrf_cookie"] and r["xsrf_form_field"]
     assert r["post_status"] == 302
@@ -43,24 +33,24 @@ def test_login_ok(server: str) -> None:
     assert r["api_status"] == 200 and r["logged_in"]
 
 
-def test_login_wrong_password(server: str) -> None:
-    r = session(server, "not-the-password").check_login()
+def test_login_wrong_password(jupyter_url: str) -> None:
+    r = session(jupyter_url, "not-the-password").check_login()
     assert r["login_page_status"] == 200
     assert r["post_status"] in (200, 401)
     assert not r["auth_cookie_set"] and r["cookies_set"] == []
     assert r["api_status"] == 403 and not r["logged_in"]
 
 
-def test_unauth_refused(server: str) -> None:
-    r = session(server, None).check_unauth()
+def test_unauth_refused(jupyter_url: str) -> None:
+    r = session(jupyter_url, None).check_unauth()
     assert r["kernels_status"] == 403
     assert r["contents_status"] == 403
     # jupyter_server alone serves a public "server is running" page at the base URL
     assert r["root_status"] == 200 and r["root_location"] is None
 
 
-def test_kernel_round_trip(server: str) -> None:
-    r = session(server).check_kernel()
+def test_kernel_round_trip(jupyter_url: str) -> None:
+    r = session(jupyter_url).check_kernel()
     assert r["create_status"] == 201
     assert r["ws_status"] == 101 and r["ws_accept_ok"]
     assert r["stdout"] == "42\n"
@@ -68,31 +58,31 @@ def test_kernel_round_trip(server: str) -> None:
     assert r["delete_status"] == 204
 
 
-def test_kernel_timeout_is_an_observation(server: str) -> None:
-    r = session(server, timeout=3).check_kernel("import time; print('started', flush=True); time.sleep(60)")
+def test_kernel_timeout_is_an_observation(jupyter_url: str) -> None:
+    r = session(jupyter_url, timeout=3).check_kernel("import time; print('started', flush=True); time.sleep(60)")
     assert r["ws_status"] == 101 and r["stdout"] == "started\n"
     assert r["reply_status"] is None and not r["idle"]
     assert r["ws_error"].startswith("TimeoutError")
     assert r["delete_status"] == 204
 
 
-def test_kernel_reuse_and_error(server: str) -> None:
-    first = session(server).check_kernel("x = 21", keep=True)
+def test_kernel_reuse_and_error(jupyter_url: str) -> None:
+    first = session(jupyter_url).check_kernel("x = 21", keep=True)
     kernel_id = first["kernel_id"]
     assert first["reply_status"] == "ok" and "delete_status" not in first
-    again = session(server).check_kernel("print(x * 2)\n1/0", kernel_id=kernel_id)
+    again = session(jupyter_url).check_kernel("print(x * 2)\n1/0", kernel_id=kernel_id)
     assert again["lookup_status"] == 200
     assert again["stdout"] == "42\n"
     assert again["reply_status"] == "error" and again["exception"].startswith("ZeroDivisionError")
     assert again["delete_status"] == 204
-    gone = session(server).check_kernel(kernel_id=kernel_id)
+    gone = session(jupyter_url).check_kernel(kernel_id=kernel_id)
     assert gone["lookup_status"] == 404 and gone["stdout"] is None
 
 
-def test_kernel_large_messages(server: str) -> None:
+def test_kernel_large_messages(jupyter_url: str) -> None:
     """Frames over 64 KiB both ways (64-bit lengths, masked client frames)."""
     code = "s = '" + "y" * 70000 + "'\nprint(len(s))\nprint('x' * 200000)"
-    r = session(server).check_kernel(code)
+    r = session(jupyter_url).check_kernel(code)
     assert r["reply_status"] == "ok"
     assert r["stdout"] == "70000\n" + "x" * 200000 + "\n"
 
@@ -139,18 +129,18 @@ def test_websocket_frames() -> None:
         assert read_client_frame(peer) == (0x2, b"\x00\x01")
 
 
-def test_terminal_round_trip(server: str) -> None:
-    r = session(server).check_terminal()
+def test_terminal_round_trip(jupyter_url: str) -> None:
+    r = session(jupyter_url).check_terminal()
     assert r["create_status"] == 200
     assert r["ws_status"] == 101
     assert r["found"], r.get("output_tail")
     assert r["delete_status"] == 204
-    miss = session(server, timeout=2).check_terminal("echo nothing", expect="never-printed")
+    miss = session(jupyter_url, timeout=2).check_terminal("echo nothing", expect="never-printed")
     assert miss["ws_status"] == 101 and not miss["found"]
 
 
-def test_upload(server: str) -> None:
-    r = session(server).check_upload(5)
+def test_upload(jupyter_url: str) -> None:
+    r = session(jupyter_url).check_upload(5)
     assert r["put_status"] == 201
     assert r["get_status"] == 200
     assert r["size_reported"] == 5 * 1024 * 1024
@@ -158,21 +148,21 @@ def test_upload(server: str) -> None:
     assert r["delete_status"] == 204
 
 
-def test_ws_origin(server: str) -> None:
-    foreign = session(server).check_ws_origin("http://evil.example.com")
+def test_ws_origin(jupyter_url: str) -> None:
+    foreign = session(jupyter_url).check_ws_origin("http://evil.example.com")
     assert foreign["create_status"] == 201
     assert foreign["ws_status"] == 403
     assert foreign["delete_status"] == 204
-    same = session(server).check_ws_origin(session(server).origin)
+    same = session(jupyter_url).check_ws_origin(session(jupyter_url).origin)
     assert same["ws_status"] == 101
 
 
-def test_headers(server: str) -> None:
-    r = session(server, None).check_headers("login")
+def test_headers(jupyter_url: str) -> None:
+    r = session(jupyter_url, None).check_headers("login")
     assert r["status"] == 200
     assert "frame-ancestors" in r["headers"]["content-security-policy"]
     assert any(c.startswith("_xsrf=") for c in r["set_cookie"])
-    redirect = session(server, None).check_headers("/notebook/files/x.txt")
+    redirect = session(jupyter_url, None).check_headers("/notebook/files/x.txt")
     assert redirect["path"] == "/notebook/files/x.txt"
     assert redirect["status"] == 302
     assert redirect["location"] == "/notebook/login?next=%2Fnotebook%2Ffiles%2Fx.txt"
@@ -192,21 +182,21 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict]:
     return proc.returncode, json.loads(lines[0])
 
 
-def test_cli_json(server: str) -> None:
+def test_cli_json(jupyter_url: str) -> None:
     env = {"PROBE_PW": PASSWORD, "PATH": os.environ.get("PATH", "")}
-    code, out = run_cli("--url", server.rstrip("/"), "--password-env", "PROBE_PW", "kernel", env=env)
+    code, out = run_cli("--url", jupyter_url.rstrip("/"), "--password-env", "PROBE_PW", "kernel", env=env)
     assert code == 0
     assert out["check"] == "kernel" and out["stdout"] == "42\n"
-    code, out = run_cli("--url", server, "--password", "wrong", "login")
+    code, out = run_cli("--url", jupyter_url, "--password", "wrong", "login")
     assert code == 0 and out["logged_in"] is False
-    code, out = run_cli("--url", server, "unauth")
+    code, out = run_cli("--url", jupyter_url, "unauth")
     assert code == 0 and out["kernels_status"] == 403
     code, out = run_cli("--url", f"http://127.0.0.1:{free_port()}/", "unauth")
     assert code == 1 and "ConnectionRefusedError" in out["error"]
 
 
-def test_cli_needs_password(server: str) -> None:
-    code, out = run_cli("--url", server, "--password-env", "UNSET_VARIABLE_FOR_PROBE", "login")
+def test_cli_needs_password(jupyter_url: str) -> None:
+    code, out = run_cli("--url", jupyter_url, "--password-env", "UNSET_VARIABLE_FOR_PROBE", "login")
     assert code == 1 and "password" in out["error"]
 
 
@@ -306,7 +296,7 @@ def test_tls_client_inability_is_not_a_refusal(tls_cert: tuple[Path, Path], monk
     assert v["accepted"] is None and "client cannot offer" in v["error"]
 
 
-def test_sessions_reconnect_a_websocket_that_timed_out(server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sessions_reconnect_a_websocket_that_timed_out(jupyter_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A kernel websocket whose handshake times out (many kernels starting at once) is opened again on
     the same kernel, as JupyterLab reconnects; the retry is reported, and nothing counts as failed."""
     real, calls = JupyterSession.websocket, []
@@ -318,7 +308,7 @@ def test_sessions_reconnect_a_websocket_that_timed_out(server: str, monkeypatch:
         return real(self, rel, origin)
 
     monkeypatch.setattr(JupyterSession, "websocket", flaky)
-    r = session(server).check_sessions(count=2, interval=0.2, seconds=1)
+    r = session(jupyter_url).check_sessions(count=2, interval=0.2, seconds=1)
     assert r["opened"] == 2 and r["failed"] == 0 and r["dropped"] == 0 and r["last_ok"] == 2, r
     assert [o["open_error"] for o in r["open_retried"]] == ["TimeoutError: timed out"] * 2, r
     assert sorted(calls[:2]) == sorted(calls[2:]), calls  # the same kernels, not new ones

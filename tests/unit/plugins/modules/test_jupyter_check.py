@@ -1,78 +1,47 @@
 """Unit tests of the jupyter_edge.deploy.jupyter_check module against a real jupyter_server on loopback.
 
-The module runs in-process with its arguments given through ansible-core's
-``patch_module_args`` and with exit_json/fail_json turned into exceptions, as
-test_jupyter_password.py does.
+The module runs in-process through tests/module_run.py (ansible-core's
+``patch_module_args``, exit_json/fail_json turned into a result), as
+test_jupyter_password.py's does.
 """
 
-from collections.abc import Iterator
 from pathlib import Path
-from unittest import mock
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.jupyter_edge.deploy.plugins.modules import jupyter_check
-from e2e.local_server import PASSWORD, free_port, jupyter_server
-
-
-class ModuleExit(Exception):
-    """exit_json or fail_json was called; args[0] is the result."""
+from e2e.local_server import PASSWORD, free_port
+from module_run import run_main
 
 
 def run(check_mode: bool = False, **args):
     """Run the module with ``args``; its result (``failed`` set when it failed)."""
-
-    def exit_json(self, **result):
-        raise ModuleExit(result)
-
-    def fail_json(self, msg, **result):
-        raise ModuleExit(dict(result, failed=True, msg=msg))
-
-    if check_mode:
-        args["_ansible_check_mode"] = True
-    with (
-        patch_module_args(args),
-        mock.patch.object(basic.AnsibleModule, "exit_json", exit_json),
-        mock.patch.object(basic.AnsibleModule, "fail_json", fail_json),
-        pytest.raises(ModuleExit) as exc,
-    ):
-        jupyter_check.main()
-    return exc.value.args[0]
+    return run_main(jupyter_check, args, check_mode=check_mode)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    pytest.importorskip("jupyter_server")
-    pytest.importorskip("ipykernel", reason="kernel checks need ipykernel in the test environment")
-    with jupyter_server(tmp_path_factory.mktemp("jupyter")) as url:
-        yield url
-
-
-def test_kernel_check_returns_the_output_as_data(server):
-    result = run(url=server, check="kernel", password=PASSWORD)
+def test_kernel_check_returns_the_output_as_data(jupyter_url):
+    result = run(url=jupyter_url, check="kernel", password=PASSWORD)
     seen = result["observations"]
     assert not result.get("failed") and result["changed"] is False
-    assert seen["check"] == "kernel" and seen["url"] == server
+    assert seen["check"] == "kernel" and seen["url"] == jupyter_url
     assert seen["login"]["logged_in"] and seen["ws_status"] == 101
     assert seen["stdout"] == "42\n" and seen["reply_status"] == "ok"
     assert seen["delete_status"] == 204  # the kernel it started is gone
     assert PASSWORD not in repr(result)
 
 
-def test_runs_in_check_mode_and_changes_nothing(server):
-    result = run(check_mode=True, url=server, check="kernel", password=PASSWORD, code="print(6*7)")
+def test_runs_in_check_mode_and_changes_nothing(jupyter_url):
+    result = run(check_mode=True, url=jupyter_url, check="kernel", password=PASSWORD, code="print(6*7)")
     assert result["changed"] is False and result["observations"]["stdout"] == "42\n"
 
 
-def test_a_refused_login_is_an_observation_not_a_failure(server):
-    result = run(url=server, check="login", password="wrong")  # noqa: S106 - a wrong password on purpose
+def test_a_refused_login_is_an_observation_not_a_failure(jupyter_url):
+    result = run(url=jupyter_url, check="login", password="wrong")  # noqa: S106 - a wrong password on purpose
     assert not result.get("failed")
     assert result["observations"]["logged_in"] is False and result["observations"]["api_status"] == 403
 
 
-def test_headers_need_no_password(server):
-    result = run(url=server, check="headers", path="api")
+def test_headers_need_no_password(jupyter_url):
+    result = run(url=jupyter_url, check="headers", path="api")
     assert result["observations"]["status"] == 200 and "content-type" in result["observations"]["headers"]
 
 

@@ -14,41 +14,21 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
-from unittest import mock
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.jupyter_edge.deploy.plugins.modules import jupyter_password
 from jupyter_server.auth import passwd as jupyter_passwd
 from jupyter_server.auth import passwd_check
+from module_run import run_main
 
 KNOWN_SHA1 = "sha1:0e112c3ddfce:a68df677475c2b47b6e86d0467eec97ac5f4b85a"  # "mypassword"
 SERVER_KEY = ("PasswordIdentityProvider", "hashed_password")
 NOTEBOOK_KEY = ("NotebookApp", "password")
 
 
-class ModuleExit(Exception):
-    """exit_json or fail_json was called; args[0] is the result."""
-
-
 def run(**args):
     """Run the module with ``args`` and return its result (``failed`` is set when it failed)."""
-
-    def exit_json(self, **result):
-        raise ModuleExit(result)
-
-    def fail_json(self, msg, **result):
-        raise ModuleExit(dict(result, failed=True, msg=msg))
-
-    with (
-        patch_module_args(args),
-        mock.patch.object(basic.AnsibleModule, "exit_json", exit_json),
-        mock.patch.object(basic.AnsibleModule, "fail_json", fail_json),
-        pytest.raises(ModuleExit) as exc,
-    ):
-        jupyter_password.main()
-    return exc.value.args[0]
+    return run_main(jupyter_password, args)
 
 
 def read(path):
