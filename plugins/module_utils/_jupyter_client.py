@@ -427,7 +427,9 @@ class JupyterSession:
         out["kernel_id"] = kernel_id
         return kernel_id
 
-    def check_kernel(self, code: str = "print(6*7)", kernel_id: str | None = None, keep: bool = False) -> dict:
+    def check_kernel(
+        self, code: str = "print(6*7)", kernel_id: str | None = None, keep: bool = False, kernel_name: str | None = None
+    ) -> dict:
         out: dict[str, Any] = {"login": self.check_login(), "stdout": None, "reply_status": None}
         if not out["login"]["logged_in"]:
             return out
@@ -436,7 +438,7 @@ class JupyterSession:
             out["lookup_status"] = self.request("GET", f"api/kernels/{quote(kernel_id)}").status
             if out["lookup_status"] != 200:
                 return out
-        elif not (kernel_id := self._start_kernel(out)):
+        elif not (kernel_id := self._start_kernel(out, kernel_name)):
             return out
         with self._kernel_deleted_after(out, kernel_id, keep):
             out.update(self._execute(kernel_id, code))
@@ -451,9 +453,37 @@ class JupyterSession:
             if not keep:
                 out["delete_status"] = self.request("DELETE", f"api/kernels/{quote(kernel_id)}").status
 
-    def _execute(self, kernel_id: str, code: str) -> dict[str, Any]:
+    def _kernel_ws(self, kernel_id: str) -> tuple[dict[str, Any], WebSocket | None, str]:
+        """Open the kernel's websocket as JupyterLab does, asking for kernel_info before any code
+        (info["kernel_info"]: "ok" or what failed). info, ws (None when refused), session id."""
         session_id = uuid.uuid4().hex
         info, ws = self.websocket(f"api/kernels/{quote(kernel_id)}/channels?session_id={session_id}")
+        if ws is not None:
+            info["kernel_info"] = self._kernel_info(ws, session_id)
+        return info, ws, session_id
+
+    def _kernel_info(self, ws: WebSocket, session_id: str) -> str:
+        """kernel_info_request on an open websocket: "ok", or what failed."""
+        msg_id = uuid.uuid4().hex
+        header = {"msg_id": msg_id, "msg_type": "kernel_info_request", "username": "probe", "session": session_id}
+        header |= {"date": datetime.now(UTC).isoformat(), "version": "5.3"}
+        msg = {"header": header, "parent_header": {}, "metadata": {}, "content": {}, "channel": "shell"}
+        deadline = time.monotonic() + self.timeout
+        try:
+            ws.send(json.dumps(msg))
+            while (text := ws.recv_text(deadline)) is not None:
+                m = json.loads(text)
+                if (
+                    m["header"]["msg_type"] == "kernel_info_reply"
+                    and (m.get("parent_header") or {}).get("msg_id") == msg_id
+                ):
+                    return "ok"
+        except (TimeoutError, ConnectionError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return "closed"
+
+    def _execute(self, kernel_id: str, code: str) -> dict[str, Any]:
+        info, ws, session_id = self._kernel_ws(kernel_id)
         if ws is None:
             return info
         start = time.monotonic()
@@ -504,8 +534,7 @@ class JupyterSession:
         if not out["login"]["logged_in"] or not (kernel_id := self._start_kernel(out)):
             return out
         with self._kernel_deleted_after(out, kernel_id):
-            session_id = uuid.uuid4().hex
-            info, ws = self.websocket(f"api/kernels/{quote(kernel_id)}/channels?session_id={session_id}")
+            info, ws, session_id = self._kernel_ws(kernel_id)
             out |= info
             if ws is None:
                 return out
@@ -565,23 +594,32 @@ class JupyterSession:
                     with contextlib.suppress(threading.BrokenBarrierError):
                         logged_in.wait()
                 # A browser retries a kernel that did not start, and reconnects to one whose websocket
-                # did not open (or timed out while many kernels start at once): so does each session.
+                # did not open or did not answer (or timed out while many kernels start at once): so
+                # does each session. A kernel that is gone (404: it died while starting, as one may
+                # among many that start at once when another socket takes its port, and jupyter_client
+                # restarts it on the same ports) is replaced by a new one, as its user would.
+                seen_keys = ("create_status", "ws_status", "kernel_info", "open_error")
                 for attempt in range(3):
                     try:
                         kernel_id = kernel_id or s._start_kernel(out)
                         if kernel_id:
-                            session_id = uuid.uuid4().hex
-                            info, ws = s.websocket(f"api/kernels/{quote(kernel_id)}/channels?session_id={session_id}")
+                            info, ws, session_id = s._kernel_ws(kernel_id)
                             out["ws_status"] = info.get("ws_status")
+                            out["kernel_info"] = info.get("kernel_info")
+                            if ws is not None and info.get("kernel_info") != "ok":
+                                ws.close()
+                                ws = None
+                            if info.get("ws_status") == 404:
+                                kernel_id = None
                     except (OSError, ProbeError, http.client.HTTPException, ValueError) as exc:
                         out["open_error"] = f"{type(exc).__name__}: {exc}"
                     if ws is not None or attempt == 2:
                         break
-                    out["open_retried"] = {k: out.get(k) for k in ("create_status", "ws_status", "open_error")}
+                    out["open_retried"] = {k: out.get(k) for k in seen_keys}
                     time.sleep(2 * (attempt + 1))
+                out["opened"] = ws is not None
                 if ws is None:
-                    seen = {k: out.get(k) for k in ("create_status", "ws_status", "open_error")}
-                    out["setup_error"] = f"session {i} not opened: {seen}"
+                    out["setup_error"] = f"session {i} not opened: { {k: out.get(k) for k in seen_keys} }"
             except (OSError, ProbeError, http.client.HTTPException) as exc:
                 out["setup_error"] = f"{type(exc).__name__}: {exc}"
             with contextlib.suppress(threading.BrokenBarrierError):
@@ -636,7 +674,7 @@ class JupyterSession:
 
         return {
             "sessions": count,
-            "opened": sum(o.get("ws_status") == 101 for o in setup),
+            "opened": sum(bool(o.get("opened")) for o in setup),
             "open_retried": [o["open_retried"] for o in setup if o.get("open_retried")],
             "executions": sum(o.get("executions", 0) for o in setup),
             "failed": sum(o.get("failed", 0) for o in setup),
@@ -973,8 +1011,7 @@ class HubSession(JupyterSession):
 
     def _execute_holding(self, kernel_id: str, code: str, hold_code: str, seconds: float, until: str | None) -> dict:
         """Run `code`, keep the same websocket open for a while (or until a file appears), run `hold_code`."""
-        session_id = uuid.uuid4().hex
-        info, ws = self.websocket(f"api/kernels/{quote(kernel_id)}/channels?session_id={session_id}")
+        info, ws, session_id = self._kernel_ws(kernel_id)
         if ws is None:
             return info
         hold: dict[str, Any] = {}
@@ -1137,6 +1174,7 @@ def main(argv: list[str] | None = None) -> int:
     p = checks.add_parser("kernel")
     p.add_argument("--code", default="print(6*7)")
     p.add_argument("--kernel-id", help="run on this existing kernel instead of starting one")
+    p.add_argument("--kernel-name", help="kernel spec to start (default: the server's default)")
     p.add_argument("--keep", action="store_true", help="do not delete the kernel afterwards")
     p = checks.add_parser("latency", help="execute round trips on one kernel websocket: p50/p99 in ms")
     p.add_argument("--rounds", type=int, default=30)

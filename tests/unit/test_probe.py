@@ -312,3 +312,22 @@ def test_sessions_reconnect_a_websocket_that_timed_out(jupyter_url: str, monkeyp
     assert r["opened"] == 2 and r["failed"] == 0 and r["dropped"] == 0 and r["last_ok"] == 2, r
     assert [o["open_error"] for o in r["open_retried"]] == ["TimeoutError: timed out"] * 2, r
     assert sorted(calls[:2]) == sorted(calls[2:]), calls  # the same kernels, not new ones
+
+
+def test_sessions_replace_a_kernel_that_is_gone(jupyter_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kernel that died while starting is gone (its websocket gets 404 from jupyter_server): the session
+    starts another, as its user would; the retry is reported."""
+    real, started = JupyterSession._start_kernel, []
+
+    def dies_first(self: JupyterSession, out: dict, kernel_name: str | None = None):
+        kernel_id = real(self, out, kernel_name)
+        started.append(kernel_id)
+        if len(started) == 1:
+            assert self.request("DELETE", f"api/kernels/{kernel_id}").status == 204
+        return kernel_id
+
+    monkeypatch.setattr(JupyterSession, "_start_kernel", dies_first)
+    r = session(jupyter_url).check_sessions(count=1, interval=0.2, seconds=1)
+    assert r["opened"] == 1 and r["failed"] == 0 and r["last_ok"] == 1, r
+    assert [o["ws_status"] for o in r["open_retried"]] == [404], r
+    assert len(set(started)) == 2, started
