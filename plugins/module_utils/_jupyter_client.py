@@ -70,6 +70,15 @@ def _pick(sorted_times: list[float], q: float) -> float | None:
     return round(sorted_times[min(len(sorted_times) - 1, int(q * len(sorted_times)))], 2)
 
 
+def _shell_message(msg_type: str, session_id: str, content: dict[str, Any]) -> tuple[str, str]:
+    """A shell-channel message of the kernel websocket protocol, as JSON text, and its msg_id."""
+    msg_id = uuid.uuid4().hex
+    header = {"msg_id": msg_id, "msg_type": msg_type, "username": "probe", "session": session_id}
+    header |= {"date": datetime.now(UTC).isoformat(), "version": "5.3"}
+    msg = {"header": header, "parent_header": {}, "metadata": {}, "content": content, "channel": "shell"}
+    return msg_id, json.dumps(msg)
+
+
 class ProbeError(Exception):
     """The check could not run to its end (connection refused, timeout, protocol violation)."""
 
@@ -464,13 +473,10 @@ class JupyterSession:
 
     def _kernel_info(self, ws: WebSocket, session_id: str) -> str:
         """kernel_info_request on an open websocket: "ok", or what failed."""
-        msg_id = uuid.uuid4().hex
-        header = {"msg_id": msg_id, "msg_type": "kernel_info_request", "username": "probe", "session": session_id}
-        header |= {"date": datetime.now(UTC).isoformat(), "version": "5.3"}
-        msg = {"header": header, "parent_header": {}, "metadata": {}, "content": {}, "channel": "shell"}
+        msg_id, msg = _shell_message("kernel_info_request", session_id, {})
         deadline = time.monotonic() + self.timeout
         try:
-            ws.send(json.dumps(msg))
+            ws.send(msg)
             while (text := ws.recv_text(deadline)) is not None:
                 m = json.loads(text)
                 if (
@@ -495,16 +501,13 @@ class JupyterSession:
 
     def _run_code(self, ws: WebSocket, session_id: str, code: str) -> dict[str, Any]:
         """One execute_request on an open kernel websocket; what came back, as observations."""
-        msg_id = uuid.uuid4().hex
-        header = {"msg_id": msg_id, "msg_type": "execute_request", "username": "probe", "session": session_id}
-        header |= {"date": datetime.now(UTC).isoformat(), "version": "5.3"}
         content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}}
         content |= {"allow_stdin": False, "stop_on_error": True}
-        msg = {"header": header, "parent_header": {}, "metadata": {}, "content": content, "channel": "shell"}
+        msg_id, msg = _shell_message("execute_request", session_id, content)
         stdout, stderr, result, exception, reply, idle, error = [], [], None, None, None, False, None
         deadline = time.monotonic() + self.timeout
         try:
-            ws.send(json.dumps(msg))
+            ws.send(msg)
             while not (idle and reply):
                 text = ws.recv_text(deadline)
                 if text is None:
