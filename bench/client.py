@@ -532,6 +532,12 @@ class ScaleSession:
             self.ws = None
 
 
+def step_seconds(n: int, o: argparse.Namespace) -> float:
+    """A step lasts --scale-seconds, and longer where n sessions would execute fewer than
+    --scale-min-executions times in it: a p99 needs about a hundred samples (1 session: 100 s)."""
+    return max(o.scale_seconds, o.scale_min_executions * o.scale_interval / max(n, 1))
+
+
 def scale_step(t: Target, kernel_ids: list[str], o: argparse.Namespace) -> dict[str, Any]:
     """N sessions (N = len(kernel_ids)) on one proxy: open, warm up, execute once a second, measure, close."""
     sessions = [ScaleSession(t, k) for k in kernel_ids]
@@ -544,7 +550,7 @@ def scale_step(t: Target, kernel_ids: list[str], o: argparse.Namespace) -> dict[
         parallel(ScaleSession.execute, live, o.scale_workers)  # warm-up: the first execution on a socket
         live = [s for s in live if s.ws is not None and not s.errors]
         start = time.monotonic() + 0.2
-        end = start + o.scale_seconds
+        end = start + step_seconds(n, o)
         threads = [
             threading.Thread(target=s.run, args=(start + i * o.scale_interval / n, end, o.scale_interval), daemon=True)
             for i, s in enumerate(live)
@@ -563,6 +569,7 @@ def scale_step(t: Target, kernel_ids: list[str], o: argparse.Namespace) -> dict[
     first_error = next((s.first_error for s in sessions if s.first_error), None)
     return {
         "sessions": n,
+        "seconds": round(step_seconds(n, o), 1),
         "opened": opened,
         "open_seconds": round(open_seconds, 2),
         "executions": len(times),
@@ -604,6 +611,7 @@ def run_scale(targets: list[Target], o: argparse.Namespace) -> dict[str, Any]:
     pool = KernelPool()
     steps = sorted(set(o.scale))
     out: dict[str, Any] = {"steps": steps, "seconds_per_step": o.scale_seconds, "interval": o.scale_interval}
+    out["min_executions"] = o.scale_min_executions
     out["proxies"] = {}
     begin = time.monotonic()
     try:
@@ -730,7 +738,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scale", type=int, nargs="*", default=[1, 10, 50, 100], help="sessions per scale step (none: off)")
     p.add_argument("--scale-targets", nargs="*", help="scale targets, in order (default: the proxies, direct)")
     p.add_argument("--scale-seconds", type=float, default=10.0, help="seconds of executions per scale step")
-    p.add_argument("--scale-deadline", type=float, default=480, help="seconds: no new scale step starts after this")
+    p.add_argument(
+        "--scale-min-executions", type=int, default=100, help="a step lasts until about this many executions (p99)"
+    )
+    p.add_argument("--scale-deadline", type=float, default=900, help="seconds: no new scale step starts after this")
     p.add_argument("--scale-interval", type=float, default=1.0, help="seconds between a session's executions")
     p.add_argument("--scale-workers", type=int, default=4, help="threads opening sockets and starting kernels")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds, per operation")

@@ -358,9 +358,9 @@ class Report:
         self.lines += [
             f"For {', '.join(map(str, sc['steps']))} sessions: each session has its own kernel and an open kernel "
             f"websocket (the proxy's login cookie) and executes `pass` every {sc['interval']:g} s, starts spread "
-            f"over the interval, for {sc['seconds_per_step']:g} s per step (after one execution per socket, not "
-            "counted). p50/p99 over every execution of the step; at 1 session p99 is the slowest of about "
-            f"{sc['seconds_per_step'] / sc['interval']:.0f}. "
+            f"over the interval, for {sc['seconds_per_step']:g} s per step, longer where that gives fewer than "
+            f"{sc.get('min_executions', 0)} executions (after one execution per socket, not counted). p50/p99 over "
+            "every execution of the step, so that even at 1 session p99 is not the slowest of a handful. "
             "Memory: RSS of the proxy's processes (nginx master and workers, every apache2 process, CHP's node "
             "process) with the step's sessions open, minus the RSS before the proxy's first step, divided by the "
             f"sessions. Kernels: {pools or 'n/a'}; paths to the same Jupyter server share them. The direct rows "

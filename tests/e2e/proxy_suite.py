@@ -310,7 +310,8 @@ def test_rejected_config_keeps_serving(host, proxy, e2e_probe):
     before = host.check_output(checksum)
     pid = main_pid(host, service)
 
-    run = converge_host(host, {f"{_attr(proxy, 'var_prefix')}_extra_directives": [directive]})
+    prefix = _attr(proxy, "var_prefix")
+    run = converge_host(host, {f"{prefix}_extra_directives": [directive]}, tags=prefix)  # the proxy's role only
 
     out = run_output(run)
     assert run.returncode != 0, out[-3000:]

@@ -16,6 +16,7 @@ import re
 import secrets
 import shlex
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -248,6 +249,51 @@ def converge_with(
         timeout=900,
         env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
     )
+
+
+def converge_cases(name: str, cases: dict[str, dict], tags: str | None = None) -> dict[str, dict]:
+    """The converge playbook for many sets of variables on one host, in ONE ansible-playbook run.
+
+    For the bad-input tests: each case is a copy of host `name` (same connection, container,
+    groups and inventory variables) with the case's variables as its host variables, in a
+    temporary inventory; Ansible runs them side by side (one fork each). Per case: the
+    playbook's `failed` and `changed` counts from the recap and `msg`, its failure messages
+    joined (whitespace folded), plus `output`, the whole run's output. Only inventory-level
+    values can be cases: a value the role sets itself (set_fact) needs converge_with's -e.
+    """
+    inventory = str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent)
+    listed = json.loads(subprocess.check_output(["ansible-inventory", "-i", inventory, "--list"], text=True))
+    hostvars = listed["_meta"]["hostvars"][name]
+    groups = [g for g, v in listed.items() if g not in ("_meta", "all", "ungrouped") and name in v.get("hosts", [])]
+    aliases = {f"{name}--{case}": case for case in cases}
+    hosts = {alias: {**hostvars, "ansible_host": name, **cases[case]} for alias, case in aliases.items()}
+    tree = {"all": {"hosts": hosts, "children": {g: {"hosts": {alias: None for alias in aliases}} for g in groups}}}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "cases.yml"  # JSON is YAML: Ansible's yaml inventory plugin reads it
+        path.write_text(json.dumps(tree))
+        playbook = str(Path(os.environ["MOLECULE_SCENARIO_DIRECTORY"]) / "converge.yml")
+        command = ["ansible-playbook", "-i", str(path), playbook, "--forks", str(len(cases) + 1)]
+        command += ["--tags", tags] if tags else []
+        run = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900,
+                             env={**os.environ, "ANSIBLE_NOCOLOR": "1"})  # fmt: skip
+    out: dict[str, dict] = {}
+    for alias, case in aliases.items():
+        recap = re.search(rf"^{re.escape(alias)}\s*: ok=\d+\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)",
+                          run.stdout, re.M)  # fmt: skip
+        messages = []
+        # A task's failure (fatal: [host]: FAILED! => {...}) or a loop item's (failed: [host] (item=...) => {...},
+        # printed over several lines): the JSON object after "=> ".
+        failure = rf"^(?:fatal: \[{re.escape(alias)}\]: FAILED!|failed: \[{re.escape(alias)}\] \(item=.*\)) => (?=\{{)"
+        for match in re.finditer(failure, run.stdout, re.M):
+            with contextlib.suppress(ValueError):
+                messages.append(str(json.JSONDecoder().raw_decode(run.stdout, match.end())[0].get("msg", "")))
+        out[case] = {
+            "changed": int(recap.group(1)) if recap else None,
+            "failed": int(recap.group(2)) if recap else None,
+            "msg": " ".join(" ".join(messages).split()),
+            "output": run.stdout,
+        }
+    return out
 
 
 def run_doctor(extra_vars: dict | None = None) -> tuple[int, str]:

@@ -21,6 +21,13 @@ def test_percentile_nearest_rank():
     assert client.percentile([], 50) is None
 
 
+def test_a_scale_step_lasts_until_it_has_about_a_hundred_executions():
+    import argparse
+
+    o = argparse.Namespace(scale_seconds=10.0, scale_min_executions=100, scale_interval=1.0)
+    assert [client.step_seconds(n, o) for n in (1, 10, 50, 100)] == [100.0, 10.0, 10.0, 10.0]
+
+
 def test_proc_rss_kib():
     status = "Name:\tnginx\nVmPeak:\t  9000 kB\nVmRSS:\t    4321 kB\nRssAnon:\t 100 kB\n"
     assert client.proc_rss_kib(status) == 4321

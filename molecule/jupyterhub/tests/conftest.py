@@ -1,4 +1,4 @@
-"""Fixtures shared by the scenario's test files (in file order: test_browser.py, test_doctor.py, test_jupyterhub.py)."""
+"""Fixtures shared by the scenario's test files (test_browser.py, test_doctor.py, test_jupyterhub.py)."""
 
 import pytest
 from e2e.verify import CHP_TOKEN_FILE

@@ -1,7 +1,7 @@
 """The hub in a real browser: Chromium on the controller through nginx -> CHP -> hub and alice's server.
 
-Runs first (file order): alice has no server yet, so the browser sees the spawn, and it
-stops the server again from hub/home, leaving the hub as converged for the other files.
+The browser spawns alice's server (or finds it running) and stops it again from hub/home,
+so that the hub is left as converged for the other files, whatever their order.
 """
 
 from e2e.browser import browsers, visit_hub  # noqa: F401

@@ -1,8 +1,7 @@
 """playbooks/doctor.yml against the hub deployment (CHP + JupyterHub + nginx): healthy, then broken on purpose.
 
-This file runs before test_jupyterhub.py, which expects the deployment as converged:
-each break is undone by its fixture (also when the test fails, and at the start of
-a run after an interrupted one), and the last test proves the deployment healthy.
+Each break is undone by its fixture (also when the test fails, and at the start of a run
+after an interrupted one), so the other files find the deployment as converged, in any order.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Every user-facing check goes through http://hub.example.org/jupyter/ (nginx -> CHP ->
 hub or user server) with the client library, as a browser on that host would. The
-order matters: later tests reuse the browser session (cookie jar) of earlier ones.
+tests that reuse alice's browser session (cookie jar, running server) ask for the
+alice_session fixture, so each can also run alone (-k) and in any order.
 """
 
 from __future__ import annotations
@@ -51,6 +52,15 @@ def url(settings):
 @pytest.fixture(scope="module")
 def alice(host, settings, url):
     return Probe(host, url, password=settings["e2e_users"]["alice"])
+
+
+@pytest.fixture(scope="module")
+def alice_session(host, alice):
+    """alice's browser: a fresh login through the hub's form, her server started, a kernel round trip.
+    The cookies stay in JAR for the tests that come back as the same browser."""
+    host.run(f"rm -f {JAR}")
+    code = "import os, pwd; print(pwd.getpwuid(os.getuid()).pw_name, os.getcwd(), 6*7)"
+    return alice.run("hub-kernel", "--user", "alice", "--cookie-jar", JAR, "--code", code, timeout=240)
 
 
 def logs(host):
@@ -163,10 +173,8 @@ def test_login_refused(host, settings, url, user, password):
     assert seen["login"]["post_status"] == 403, seen
 
 
-def test_user_logs_in_starts_server_and_runs_code(host, alice):
-    host.run(f"rm -f {JAR}")
-    code = "import os, pwd; print(pwd.getpwuid(os.getuid()).pw_name, os.getcwd(), 6*7)"
-    seen = alice.run("hub-kernel", "--user", "alice", "--cookie-jar", JAR, "--code", code, timeout=240)
+def test_user_logs_in_starts_server_and_runs_code(host, alice_session):
+    seen = alice_session
     assert seen["login"]["login_performed"] and seen["login"]["logged_in"], seen
     assert seen["server"]["ready"] and seen["server"]["url"] == "/jupyter/user/alice/", (seen, logs(host))
     assert seen["user_server"]["oauth"] and seen["user_server"]["api_status"] == 200, seen
@@ -175,11 +183,11 @@ def test_user_logs_in_starts_server_and_runs_code(host, alice):
     assert host.file(JAR).mode == 0o600
 
 
-def test_extra_kernel_for_every_user(host, alice):
+def test_extra_kernel_for_every_user(host, alice, alice_session):
     code = "import os, sys, tabulate; print(sys.prefix, os.environ['EXTRA_KERNEL'], os.environ['JUPYTER_PATH'])"
     args = ("--user", "alice", "--cookie-jar", JAR, "--kernel-name", "python-extra", "--code", code)
     seen = alice.run("hub-kernel", *args)
-    assert not seen["login"]["login_performed"], seen  # the browser's session from the previous test
+    assert not seen["login"]["login_performed"], seen  # the browser's session (alice_session)
     assert seen["stdout"] == "/opt/jupyterhub/kernels/python-extra yes /opt/jupyterhub/venv/share/jupyter\n", seen
     spec = json.loads(host.file("/opt/jupyterhub/venv/share/jupyter/kernels/python-extra/kernel.json").content_string)
     assert spec["display_name"] == "Python 3 (extra packages)"
@@ -194,15 +202,15 @@ def test_hub_static_files_come_from_the_proxy_cache(host, url):
     assert len({f["sha256"] for f in seen["fetches"]}) == 1, seen
 
 
-def test_unauthenticated_requests_are_refused(host, url):
-    # alice's server runs (previous tests): without her cookies it refuses, and so does the hub's API.
+def test_unauthenticated_requests_are_refused(host, url, alice_session):
+    # alice's server runs (alice_session): without her cookies it refuses, and so does the hub's API.
     seen = Probe(host, url + "user/alice/").run("unauth")
     assert seen["kernels_status"] == 403, seen
     assert seen["contents_status"] == 403, seen
     assert Probe(host, url).run("headers", "--path", "hub/api/users")["status"] == 403
 
 
-def test_hub_restart_keeps_the_websocket_and_the_route(host, alice):
+def test_hub_restart_keeps_the_websocket_and_the_route(host, alice, alice_session):
     release = "/root/.hub-restart-release"
     result = "/root/.hub-restart-result.json"
     host.run(f"rm -f {release} {release}.held {result}")
@@ -249,7 +257,7 @@ def test_hub_restart_keeps_the_websocket_and_the_route(host, alice):
     assert many_seen["last_ok"] == SESSIONS, (failures, many_seen)
 
 
-def test_chp_killed_comes_back_and_routes_are_restored(host, alice):
+def test_chp_killed_comes_back_and_routes_are_restored(host, alice, alice_session):
     """Kill CHP three times, at different points of the hub's route-check period, and measure."""
     reach = probe_command(alice, "hub-reach", "--user", "alice", "--cookie-jar", JAR, "--within", "90")
     runs = []
@@ -379,7 +387,7 @@ def test_role_tags_reach_the_included_tasks(host):
     assert (main_pid(host, CHP), main_pid(host, HUB)) == pids
 
 
-def test_back_after_reboot(host, alice):
+def test_back_after_reboot(host, alice, alice_session):
     restart_container(host, wait_for=HUB_UP)
     wait_until(host, "systemctl is-active nginx configurable-http-proxy jupyterhub", 60)
     # The servers died with the container; the hub forgets their stale pids and starts a new one.

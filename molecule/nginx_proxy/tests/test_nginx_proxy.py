@@ -12,7 +12,7 @@ import pytest
 from e2e.browser import BrowserFailure, Timeouts, record_time
 from e2e.proxy_suite import *  # noqa: F403
 from e2e.proxy_suite import SOCKET, ProxyUnderTest, browser_check, converge_host, run_output
-from e2e.verify import Probe, breakage, container, journal, main_pid
+from e2e.verify import Probe, breakage, container, converge_cases, journal, main_pid
 
 SITE = "/etc/nginx/sites-available/jupyter.conf"
 ENABLED = "/etc/nginx/sites-enabled/jupyter.conf"
@@ -148,55 +148,84 @@ def test_change_reloads_without_restart(host, settings):
     assert main_pid(host, "nginx") == pid
 
 
-@pytest.mark.parametrize(
-    ("platform", "bad", "message"),
-    [
-        (
-            "nginx-subpath",
-            {"nginx_proxy_location": "/lab/"},
-            "nginx_proxy_location is '/lab/' but jupyter_base_url is '/notebook/'",
-        ),
-        ("nginx-subpath", {"nginx_proxy_location": "/notebook"}, "nginx_proxy_location is '/notebook'"),
-        ("nginx-subpath", {"nginx_proxy_server_name": "https://jupyter.example.org"}, "nginx_proxy_server_name is"),
-        ("nginx-subpath", {"nginx_proxy_server_name": "jupyter!"}, "nginx_proxy_server_name is 'jupyter!'"),
-        (
-            "nginx-subpath",
-            {"jupyter_public_aliases": ["jupyter.example.org/notebook"]},
-            "nginx_proxy_server_aliases is ['jupyter.example.org/notebook']",
-        ),
-        (
-            "nginx-subpath",
-            {"nginx_proxy_upstream": "http://10.0.0.20:8888", "nginx_proxy_server_name": "nb.example.test"},
-            "The proxy answers for nb.example.test (nginx_proxy_server_name / nginx_proxy_server_aliases), but the"
-            " Jupyter behind it checks the Host itself and accepts only the names in jupyter_public_hostname"
-            " (jupyter.example.org)",
-        ),
-        ("nginx-subpath", {"nginx_proxy_http_port": 0}, "nginx_proxy_http_port is 0"),
-        ("nginx-subpath", {"nginx_proxy_upstream": "http://127.0.0.1:8888/notebook/"}, "nginx_proxy_upstream is"),
-        ("nginx-tls", {"nginx_proxy_https_port": 80}, "nginx_proxy_http_port and nginx_proxy_https_port are both 80"),
-        ("nginx-tls", {"nginx_proxy_tls_cert": "/etc/ssl/certs/none.pem"}, "nginx_proxy_tls_key is ''"),
-        (
-            "nginx-tls",
-            {"nginx_proxy_tls_cert": "/etc/ssl/none.crt", "nginx_proxy_tls_key": "/etc/ssl/none.key"},
-            "nginx_proxy_tls_cert is '/etc/ssl/none.crt', which is not a file",
-        ),
-        ("nginx-tls", {"nginx_proxy_client_max_body_size": "lots"}, "nginx_proxy_client_max_body_size is 'lots'"),
-        ("nginx-tls", {"nginx_proxy_static_cache_max_size": "1 GB"}, "nginx_proxy_static_cache_max_size is '1 GB'"),
-    ],
-    ids=["location-drift", "location-slash", "server-name", "server-name-chars", "alias-path", "remote-name", "port",
-         "upstream-path", "same-ports", "cert-no-key",
-         "cert-missing", "body-size", "cache-size"],
-)  # fmt: skip
-def test_bad_input_fails_before_any_change(host, platform, bad, message):
+BAD_INPUT = {  # case: (platform, variables, message)
+    "location-drift": (
+        "nginx-subpath",
+        {"nginx_proxy_location": "/lab/"},
+        "nginx_proxy_location is '/lab/' but jupyter_base_url is '/notebook/'",
+    ),
+    "location-slash": ("nginx-subpath", {"nginx_proxy_location": "/notebook"}, "nginx_proxy_location is '/notebook'"),
+    "server-name": (
+        "nginx-subpath",
+        {"nginx_proxy_server_name": "https://jupyter.example.org"},
+        "nginx_proxy_server_name is",
+    ),
+    "server-name-chars": (
+        "nginx-subpath",
+        {"nginx_proxy_server_name": "jupyter!"},
+        "nginx_proxy_server_name is 'jupyter!'",
+    ),
+    "alias-path": (
+        "nginx-subpath",
+        {"jupyter_public_aliases": ["jupyter.example.org/notebook"]},
+        "nginx_proxy_server_aliases is ['jupyter.example.org/notebook']",
+    ),
+    "remote-name": (
+        "nginx-subpath",
+        {"nginx_proxy_upstream": "http://10.0.0.20:8888", "nginx_proxy_server_name": "nb.example.test"},
+        "The proxy answers for nb.example.test (nginx_proxy_server_name / nginx_proxy_server_aliases), but the"
+        " Jupyter behind it checks the Host itself and accepts only the names in jupyter_public_hostname"
+        " (jupyter.example.org)",
+    ),
+    "port": ("nginx-subpath", {"nginx_proxy_http_port": 0}, "nginx_proxy_http_port is 0"),
+    "upstream-path": (
+        "nginx-subpath",
+        {"nginx_proxy_upstream": "http://127.0.0.1:8888/notebook/"},
+        "nginx_proxy_upstream is",
+    ),
+    "same-ports": (
+        "nginx-tls",
+        {"nginx_proxy_https_port": 80},
+        "nginx_proxy_http_port and nginx_proxy_https_port are both 80",
+    ),
+    "cert-no-key": ("nginx-tls", {"nginx_proxy_tls_cert": "/etc/ssl/certs/none.pem"}, "nginx_proxy_tls_key is ''"),
+    "cert-missing": (
+        "nginx-tls",
+        {"nginx_proxy_tls_cert": "/etc/ssl/none.crt", "nginx_proxy_tls_key": "/etc/ssl/none.key"},
+        "nginx_proxy_tls_cert is '/etc/ssl/none.crt', which is not a file",
+    ),
+    "body-size": (
+        "nginx-tls",
+        {"nginx_proxy_client_max_body_size": "lots"},
+        "nginx_proxy_client_max_body_size is 'lots'",
+    ),
+    "cache-size": (
+        "nginx-tls",
+        {"nginx_proxy_static_cache_max_size": "1 GB"},
+        "nginx_proxy_static_cache_max_size is '1 GB'",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def bad_input_runs(host):
+    """This platform's BAD_INPUT cases, tried in one playbook run (a copy of the host per case), with
+    what must not change: the site, the upgrade map, the enabled link and nginx's main pid."""
+    cases = {case: bad for case, (platform, bad, _) in BAD_INPUT.items() if platform == container(host)}
+    before = host.check_output(SNAPSHOT), main_pid(host, "nginx")
+    runs = converge_cases(container(host), cases, tags="nginx_proxy")
+    return runs, before, (host.check_output(SNAPSHOT), main_pid(host, "nginx"))
+
+
+@pytest.mark.parametrize("case", BAD_INPUT)
+def test_bad_input_fails_before_any_change(host, bad_input_runs, case):
+    platform, _, message = BAD_INPUT[case]
     only_on(host, platform)
-    before, pid = host.check_output(SNAPSHOT), main_pid(host, "nginx")
-    run = converge_host(host, bad, tags="nginx_proxy")
-    out = run_output(run)
-    assert run.returncode != 0
-    assert message in " ".join(out.split()), out[-3000:]
-    assert "changed=0" in out, out[-3000:]
-    assert host.check_output(SNAPSHOT) == before
-    assert main_pid(host, "nginx") == pid, journal(host, "nginx")
+    runs, before, after = bad_input_runs
+    run = runs[case]
+    assert run["failed"] == 1 and message in run["msg"], (run["msg"], run["output"][-3000:])
+    assert run["changed"] == 0, run["output"][-3000:]
+    assert after == before, journal(host, "nginx")
 
 
 def test_browser_check_fails_when_the_proxy_drops_upgrade(host, settings, browsers):
