@@ -1,5 +1,5 @@
 """The hub on Debian 13 in Chromium, as molecule/jupyterhub/tests/test_browser.py on Debian 12:
-login, spawn, a cell in JupyterLab, stop. Runs before test_hub_stack.py (alice has no server yet)."""
+login, spawn (or find her server running), a cell in JupyterLab, stop."""
 
 from e2e.browser import visit_hub
 from e2e.verify import journal, wait_until

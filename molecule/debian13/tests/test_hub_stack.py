@@ -3,12 +3,13 @@ checks (molecule/jupyterhub/tests/test_jupyterhub.py), in its order, on Node.js 
 Python 3.13 under the hub and the users' servers, systemd 257 (supervision, a hub restart under
 an open websocket, a reboot)."""
 
-# ruff: noqa: I001 (pytest runs imported tests in import order: the scenario's own order, in which later
-# tests use alice's session)
+# ruff: noqa: I001 (pytest runs imported tests in import order: the scenario's own; the tests that reuse
+# alice's browser session ask for the alice_session fixture)
 
 from test_jupyterhub import (  # noqa: F401 (fixtures and tests, collected from here)
     url,
     alice,
+    alice_session,
     test_services_supervised_and_enabled,
     test_chp_is_pinned_and_unprivileged,
     test_listens_on_loopback_only,
