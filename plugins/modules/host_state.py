@@ -15,8 +15,11 @@ version_added: 0.2.0
 description:
   - Reads the managed node once and says, for each item, whether it is already as the role's own tasks would
     leave it. The roles of this collection run their M(ansible.builtin.group), M(ansible.builtin.user),
-    M(ansible.builtin.file), M(ansible.builtin.copy) and M(ansible.builtin.apt) tasks only for the items found
-    different, so a converge of a host that is already right costs one module run instead of one per item.
+    M(ansible.builtin.file), M(ansible.builtin.copy), M(ansible.builtin.template) and M(ansible.builtin.apt) tasks
+    only for the items found different, so a converge of a host that is already right costs one module run
+    instead of one (a copy or template, two) per item.
+  - A template is compared by the SHA-1 of its rendering on the controller
+    (C(lookup('ansible.builtin.template', ...\) | hash('sha1'\))), a copied file by the SHA-1 of its source.
   - It is conservative. Whatever it cannot confirm (a missing entry, a link where a directory is wanted, another
     owner, group, mode or content, a package that is not fully installed) counts as different, and the role's
     task then does the work as it always did.
