@@ -149,6 +149,9 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
+# What each state of a path must be given.
+NEEDED = {"directory": ("owner", "group", "mode"), "file": ("owner", "group", "mode"), "link": ("src",)}
+
 
 def _name(lookup, number):
     try:
@@ -244,8 +247,7 @@ def main():
     )
     p = module.params
     for item in p["paths"]:
-        needed = {"directory": ("owner", "group", "mode"), "file": ("owner", "group", "mode"), "link": ("src",)}
-        absent = [key for key in needed.get(item["state"], ()) if not item.get(key)]
+        absent = [key for key in NEEDED.get(item["state"], ()) if not item.get(key)]
         if absent:
             module.fail_json(msg=f"paths: {item['path']} (state {item['state']}) needs {', '.join(absent)}")
         if item["mode"]:
